@@ -1,0 +1,9 @@
+//! tricho: trichoscopy image analysis.
+//!
+//! The library holds every stage (phantom rendering, segmentation, …); the `tricho` binary
+//! only parses arguments, calls these functions and renders their results.
+#![deny(missing_docs)]
+
+pub mod segment;
+pub mod synth;
+pub mod units;

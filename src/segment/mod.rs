@@ -1,0 +1,1 @@
+//! Segmentation: ONNX Runtime discovery, the self-describing model and its inference.
