@@ -407,3 +407,38 @@ fn bad_arguments_give_clear_errors() {
     assert_eq!(code, Some(2));
     assert!(err.contains("WIDTHxHEIGHT"), "{err}");
 }
+
+#[test]
+fn committed_fixtures_are_what_the_documented_command_writes() {
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let fresh = tempfile::tempdir().unwrap();
+    let out = tricho()
+        .args(["synth", "--fixtures", "--out"])
+        .arg(fresh.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (a, b) = (files(&committed), files(fresh.path()));
+    let names = |f: &[(String, Vec<u8>)]| f.iter().map(|x| x.0.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        names(&a),
+        names(&b),
+        "fixture file names differ: regenerate with `tricho synth --fixtures --out fixtures`"
+    );
+    for ((name, x), (_, y)) in a.iter().zip(&b) {
+        assert!(x == y, "fixtures/{name} differs from a fresh render");
+    }
+}
+
+#[test]
+fn fixture_names_state_their_true_count() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut checked = 0;
+    for truth in truths(&dir) {
+        if let Some(expect) = truth.image.file.trim_end_matches(".png").rsplit_once("_expect_") {
+            assert_eq!(truth.count.to_string(), expect.1, "{}", truth.image.file);
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 4, "the four crossing/touching fixtures");
+}

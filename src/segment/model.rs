@@ -13,6 +13,18 @@ use super::runtime::init_runtime;
 use super::tiles::DEFAULT_TILE_PX;
 use super::ModelError;
 
+/// The committed model, relative to the project root.
+pub const DEFAULT_MODEL: &str = "models/hairseg.onnx";
+
+/// The committed model found from the current directory, the executable's ancestors or the
+/// crate's source directory, if any of them holds [`DEFAULT_MODEL`].
+pub fn default_model_path() -> Option<PathBuf> {
+    super::runtime::project_roots()
+        .into_iter()
+        .map(|root| root.join(DEFAULT_MODEL))
+        .find(|path| path.is_file())
+}
+
 /// How a model is loaded and run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelOptions {

@@ -179,7 +179,7 @@ fn library_in_dir(dir: &Path) -> Option<PathBuf> {
 /// Directories that may hold the project-local `.ort/`: the current directory, the
 /// executable's ancestors (so `target/release/tricho` finds `<repo>/.ort`) and this crate's
 /// source directory.
-fn project_roots() -> Vec<PathBuf> {
+pub(crate) fn project_roots() -> Vec<PathBuf> {
     let mut roots = Vec::new();
     if let Ok(cwd) = std::env::current_dir() {
         roots.push(cwd);

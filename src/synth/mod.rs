@@ -8,6 +8,7 @@
 //! pairs add a follow-up visit and a [`pair::PairTruth`].
 
 pub mod camera;
+pub mod fixtures;
 pub mod noise;
 pub mod optics;
 pub mod overlay;
@@ -233,7 +234,7 @@ pub fn render_single(config: &SynthConfig, seed: u64, index: usize) -> Phantom {
     let (subject, _) = subject_for(&mut rng, &camera);
     let optics = Optics::generate(&mut rng);
     let day = FIRST_DAY + rng.random_range(0..DAY_SPAN);
-    let view = render_view(&subject, &camera, &optics, &mut stream_rng(seed, index, 1));
+    let view = render_view(&subject, &camera, &optics, true, &mut stream_rng(seed, index, 1));
     finish(
         view,
         &camera,
@@ -267,8 +268,14 @@ pub fn render_pair(config: &SynthConfig, seed: u64, index: usize) -> PhantomPair
     let later_optics = Optics::generate(&mut change_rng);
     let interval_days = change_rng.random_range(70..=126);
     let stem = format!("{index:04}");
-    let baseline_view = render_view(&subject, &camera, &optics, &mut stream_rng(seed, index, 1));
-    let followup_view = render_view(&later, &later_camera, &later_optics, &mut stream_rng(seed, index, 3));
+    let baseline_view = render_view(&subject, &camera, &optics, true, &mut stream_rng(seed, index, 1));
+    let followup_view = render_view(
+        &later,
+        &later_camera,
+        &later_optics,
+        true,
+        &mut stream_rng(seed, index, 3),
+    );
     let baseline = finish(
         baseline_view,
         &camera,

@@ -273,7 +273,8 @@ pub fn curved_path(
 }
 
 impl Skin {
-    fn generate(rng: &mut ChaCha8Rng) -> Self {
+    /// Random skin: tone from a wide palette, texture, relief and pigment network.
+    pub fn generate(rng: &mut ChaCha8Rng) -> Self {
         let (tone, base) = SKIN_TONES[rng.random_range(0..SKIN_TONES.len())];
         let (_, other) = SKIN_TONES[rng.random_range(0..SKIN_TONES.len())];
         let t = rng.random_range(0.0..0.45f32);

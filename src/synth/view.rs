@@ -7,7 +7,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::camera::Camera;
 use super::optics::{jpeg_round_trip, Optics};
-use super::overlay::paint_overlays;
+use super::overlay::{paint_overlays, Overlays};
 use super::render::{render_scene, DEFOCUS_LABEL_BIT};
 use super::subject::{Hair, Subject};
 use super::truth::{trim_to_frame, visible_length_px, HairClass, HairTruth, MIN_COUNTED_LENGTH_UM};
@@ -56,13 +56,24 @@ fn hair_truth(hair: &Hair, path: &[[f64; 2]], camera: &Camera, covered: &[bool])
     }
 }
 
-/// Renders `subject` through `camera` with `optics`, drawing overlays from `rng`.
-pub fn render_view(subject: &Subject, camera: &Camera, optics: &Optics, rng: &mut ChaCha8Rng) -> RenderedView {
+/// Renders `subject` through `camera` with `optics`, drawing random device overlays from `rng`
+/// when `with_overlays`.
+pub fn render_view(
+    subject: &Subject,
+    camera: &Camera,
+    optics: &Optics,
+    with_overlays: bool,
+    rng: &mut ChaCha8Rng,
+) -> RenderedView {
     let (w, h) = (camera.width, camera.height);
     let mut scene = render_scene(subject, camera, &|x, y| optics.blur_sigma_at(x, y, w, h));
     optics.apply_blur(&mut scene.canvas);
     optics.apply_lighting(&mut scene.canvas);
-    let (overlays, covered) = paint_overlays(rng, &mut scene.canvas, camera.um_per_px);
+    let (overlays, covered) = if with_overlays {
+        paint_overlays(rng, &mut scene.canvas, camera.um_per_px)
+    } else {
+        (Overlays::default(), vec![false; w * h])
+    };
     for (label, hidden) in scene.labels.iter_mut().zip(&covered) {
         if *hidden {
             *label = 0;

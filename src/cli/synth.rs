@@ -1,39 +1,27 @@
-//! Argument parsing and subcommand dispatch for the `tricho` binary.
-//!
-//! Exit codes: 0 success, 1 the command failed (the message names the file and the cause),
-//! 2 invalid arguments (clap's convention).
+//! `tricho synth`: arguments and output of the phantom renderer.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::{Args, Parser, Subcommand};
+use clap::Args;
 use indicatif::ProgressBar;
 
+use tricho::synth::fixtures::write_fixtures;
 use tricho::synth::{synthesize, SynthConfig};
 
-/// Trichoscopy image analysis: hair count, density and shaft width from scalp close-ups.
-#[derive(Parser, Debug)]
-#[command(name = "tricho", version, about)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand, Debug)]
-enum Command {
-    /// Render trichoscopy phantoms with exact ground truth (image, hair mask, labels, truth JSON).
-    Synth(SynthArgs),
-}
-
+/// Arguments of `tricho synth`.
 #[derive(Args, Debug)]
-struct SynthArgs {
+pub struct SynthArgs {
     /// Output folder (created if missing).
     #[arg(long)]
     out: PathBuf,
     /// Number of phantoms (or pairs with --pairs), at least 1.
-    #[arg(long)]
-    count: usize,
+    #[arg(long, required_unless_present = "fixtures")]
+    count: Option<usize>,
+    /// Write the fixed fixture set (crossing/touching hairs named by their expected count,
+    /// random phantoms and a pair) instead of random phantoms.
+    #[arg(long, conflicts_with_all = ["count", "pairs", "size"])]
+    fixtures: bool,
     /// Seed: the same seed gives byte-identical files.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -64,31 +52,27 @@ fn parse_range(text: &str) -> Result<(f64, f64), String> {
     }
 }
 
-fn run_synth(args: SynthArgs) -> Result<()> {
+pub fn run(args: SynthArgs) -> Result<()> {
+    if args.fixtures {
+        let written = write_fixtures(&args.out)
+            .with_context(|| format!("tricho synth --fixtures into {}", args.out.display()))?;
+        println!(
+            "wrote {} fixture images with truth into {}",
+            written.len(),
+            args.out.display()
+        );
+        return Ok(());
+    }
+    let count = args.count.unwrap_or(0);
     let config = SynthConfig {
         size: args.size,
         um_per_px: args.um_per_px,
         pairs: args.pairs,
     };
-    let bar = ProgressBar::new(args.count as u64).with_message("synth");
-    let written = synthesize(&config, &args.out, args.count, args.seed, &|| bar.inc(1))
+    let bar = ProgressBar::new(count as u64).with_message("synth");
+    let written = synthesize(&config, &args.out, count, args.seed, &|| bar.inc(1))
         .with_context(|| format!("tricho synth into {}", args.out.display()))?;
     bar.finish_and_clear();
     println!("wrote {} images with truth into {}", written.len(), args.out.display());
     Ok(())
-}
-
-/// Runs the command line and returns the process exit code.
-pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Synth(args) => run_synth(args),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::FAILURE
-        }
-    }
 }
