@@ -227,20 +227,40 @@ fn generator(seed: u64, index: usize) -> Generator {
     }
 }
 
-/// Renders single phantom `index` of run `seed`; its files are named `NNNN.*`.
-pub fn render_single(config: &SynthConfig, seed: u64, index: usize) -> Phantom {
+/// What every phantom starts from: the camera, the scalp, the optics and the capture day.
+struct Baseline {
+    camera: Camera,
+    subject: Subject,
+    population: subject::HairPopulation,
+    optics: Optics,
+    day: i64,
+}
+
+fn baseline(config: &SynthConfig, seed: u64, index: usize) -> Baseline {
     let mut rng = stream_rng(seed, index, 0);
     let camera = base_camera(&mut rng, config);
-    let (subject, _) = subject_for(&mut rng, &camera);
+    let (subject, population) = subject_for(&mut rng, &camera);
     let optics = Optics::generate(&mut rng);
     let day = FIRST_DAY + rng.random_range(0..DAY_SPAN);
-    let view = render_view(&subject, &camera, &optics, true, &mut stream_rng(seed, index, 1));
+    Baseline {
+        camera,
+        subject,
+        population,
+        optics,
+        day,
+    }
+}
+
+/// Renders single phantom `index` of run `seed`; its files are named `NNNN.*`.
+pub fn render_single(config: &SynthConfig, seed: u64, index: usize) -> Phantom {
+    let b = baseline(config, seed, index);
+    let view = render_view(&b.subject, &b.camera, &b.optics, true, &mut stream_rng(seed, index, 1));
     finish(
         view,
-        &camera,
+        &b.camera,
         &format!("{index:04}"),
         "single",
-        day,
+        b.day,
         generator(seed, index),
     )
 }
@@ -257,11 +277,13 @@ pub struct PhantomPair {
 
 /// Renders pair `index` of run `seed`: files `NNNN-baseline.*`, `NNNN-followup.*`, `NNNN.pair.json`.
 pub fn render_pair(config: &SynthConfig, seed: u64, index: usize) -> PhantomPair {
-    let mut rng = stream_rng(seed, index, 0);
-    let camera = base_camera(&mut rng, config);
-    let (subject, population) = subject_for(&mut rng, &camera);
-    let optics = Optics::generate(&mut rng);
-    let day = FIRST_DAY + rng.random_range(0..DAY_SPAN);
+    let Baseline {
+        camera,
+        subject,
+        population,
+        optics,
+        day,
+    } = baseline(config, seed, index);
     let mut change_rng = stream_rng(seed, index, 2);
     let (later, mut changes) = follow_up(&mut change_rng, &subject, &population);
     let later_camera = follow_up_camera(&mut change_rng, &camera);

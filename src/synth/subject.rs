@@ -1,6 +1,8 @@
 //! The scalp being photographed, in world micrometres: skin, its non-hair structures, and
 //! follicular units with their hairs. Views (baseline, follow-up) are rendered from it.
 
+use std::ops::Range;
+
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -310,6 +312,23 @@ fn mark_count(rng: &mut ChaCha8Rng, area_mm2: f64, max_per_mm2: f64) -> usize {
     poisson(rng, mean)
 }
 
+/// A stroke mark along `path_um` with width (µm) and opacity drawn from the given ranges.
+fn stroke(
+    rng: &mut ChaCha8Rng,
+    path_um: Vec<[f64; 2]>,
+    width_um: Range<f64>,
+    rgb: [f32; 3],
+    alpha: Range<f32>,
+) -> SkinMark {
+    let width_um = rng.random_range(width_um);
+    SkinMark::Stroke {
+        path_um,
+        width_um,
+        rgb,
+        alpha: rng.random_range(alpha),
+    }
+}
+
 /// Skin colour darkened by `k`, sometimes with a bluish tint.
 fn darker(rng: &mut ChaCha8Rng, skin: &Skin, k: f32) -> [f32; 3] {
     let tint: [f32; 3] = if rng.random_bool(0.3) {
@@ -331,12 +350,7 @@ fn generate_marks(rng: &mut ChaCha8Rng, skin: &Skin, region: [f64; 4]) -> Vec<Sk
         let path_um = curved_path(rng, start, angle, curvature, 2e-5, length, 8.0);
         let k = rng.random_range(0.45..0.85);
         let rgb = darker(rng, skin, k);
-        marks.push(SkinMark::Stroke {
-            path_um,
-            width_um: rng.random_range(3.0..20.0),
-            rgb,
-            alpha: rng.random_range(0.3..0.9),
-        });
+        marks.push(stroke(rng, path_um, 3.0..20.0, rgb, 0.3..0.9));
     }
     // Vessels: red, wavy, dotted or arborising.
     for _ in 0..mark_count(rng, area, 0.08) {
@@ -345,12 +359,7 @@ fn generate_marks(rng: &mut ChaCha8Rng, skin: &Skin, region: [f64; 4]) -> Vec<Sk
         if rng.random_bool(0.5) {
             let (angle, length) = (any_angle(rng), rng.random_range(200.0..1500.0));
             let path_um = curved_path(rng, start, angle, 0.0, 4e-5, length, 8.0);
-            marks.push(SkinMark::Stroke {
-                path_um,
-                width_um: rng.random_range(8.0..30.0),
-                rgb,
-                alpha: rng.random_range(0.15..0.6),
-            });
+            marks.push(stroke(rng, path_um, 8.0..30.0, rgb, 0.15..0.6));
         } else {
             marks.push(SkinMark::Disc {
                 centre_um: start,
@@ -408,12 +417,7 @@ fn generate_marks(rng: &mut ChaCha8Rng, skin: &Skin, region: [f64; 4]) -> Vec<Sk
         for _ in 0..rng.random_range(1..4) {
             let (start, angle, length) = (point_in(rng, region), any_angle(rng), rng.random_range(300.0..3000.0));
             let path_um = curved_path(rng, start, angle, 0.0, 5e-6, length, 20.0);
-            marks.push(SkinMark::Stroke {
-                path_um,
-                width_um: rng.random_range(40.0..300.0),
-                rgb,
-                alpha: rng.random_range(0.2..0.7),
-            });
+            marks.push(stroke(rng, path_um, 40.0..300.0, rgb, 0.2..0.7));
         }
     }
     if rng.random_bool(0.15) {

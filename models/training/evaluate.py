@@ -1,0 +1,242 @@
+"""Evaluate an exported tricho-hairseg ONNX model on held-out phantoms, through ONNX Runtime.
+
+    python models/training/evaluate.py --model models/hairseg.onnx \
+        --data models/training/data/test_s300000_n60_default_defaultscale
+
+Each phantom is resampled from its own scale to the model's native scale (area filter when
+shrinking, bilinear when enlarging), padded to the tile multiple, run whole, and the hair
+probability is resampled back to the original size and thresholded at 0.5. If --data does not
+exist it is rendered (--count/--seed, renderer defaults for size and scale).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import (  # noqa: E402
+    DEFOCUS_BIT, ID_MASK, LIGHT_COLOURS, REPO_ROOT, TRAINING_DIR, VELLUS_MAX_UM, gmac_per_mp,
+    list_phantoms, load_truth, onnx_macs_per_pixel, read_labels, read_metadata, sha256_file,
+)
+
+SCALE_BINS = [(2.5, 3.5), (3.5, 4.5), (4.5, 5.5), (5.5, 6.5), (6.5, 8.01)]
+TARGETS = {"dice_overall": 0.90, "recall_vellus": 0.85, "recall_light": 0.85, "recall_defocus": 0.85}
+
+
+class Model:
+    def __init__(self, path, threads=2):
+        import onnxruntime as ort
+
+        meta = read_metadata(path)
+        self.meta = meta
+        self.scale = float(meta["tricho.um_per_px"])
+        self.mean = np.array([float(v) for v in meta["tricho.input_mean"].split(",")], np.float32).reshape(3, 1, 1)
+        self.std = np.array([float(v) for v in meta["tricho.input_std"].split(",")], np.float32).reshape(3, 1, 1)
+        self.mult = int(meta["tricho.tile_multiple"])
+        self.channels = meta["tricho.output_channels"].split(",")
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = threads
+        so.inter_op_num_threads = 1
+        self.sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+
+    def predict(self, rgb: np.ndarray, um_per_px: float) -> np.ndarray:
+        """rgb uint8 [H,W,3] at um_per_px -> probabilities float32 [C,H,W] at the original size."""
+        H, W = rgb.shape[:2]
+        f = um_per_px / self.scale  # >1: image is coarser than the model scale -> enlarge
+        w2, h2 = max(1, round(W * f)), max(1, round(H * f))
+        im = Image.fromarray(rgb)
+        if (w2, h2) != (W, H):
+            im = im.resize((w2, h2), Image.BOX if f < 1 else Image.BILINEAR)
+        x = np.asarray(im, np.float32).transpose(2, 0, 1) / 255.0
+        x = (x - self.mean) / self.std
+        ph, pw = (-h2) % self.mult, (-w2) % self.mult
+        if ph or pw:
+            x = np.pad(x, ((0, 0), (0, ph), (0, pw)), mode="reflect")
+        p = self.sess.run(None, {"image": x[None]})[0][0, :, :h2, :w2]
+        if (w2, h2) != (W, H):
+            p = np.stack([np.asarray(Image.fromarray(c).resize((W, H), Image.BILINEAR)) for c in p])
+        return p
+
+
+def _ratio(a, b):
+    return float(a) / float(b) if b else None
+
+
+def evaluate(model_path, data_dir, out_path, threads=2, export_info=None, count=60, seed=300000,
+             tricho=None, speed_runs=7, quiet=False) -> dict:
+    data_dir = Path(data_dir)
+    if not data_dir.exists():
+        from render import DEFAULT_TRICHO, render
+
+        render(data_dir, count, seed, None, None, tricho or DEFAULT_TRICHO)
+    model = Model(model_path, threads)
+    truths = list_phantoms(data_dir)
+    if not truths:
+        raise SystemExit(f"no phantoms in {data_dir}")
+    tot = defaultdict(int)  # tp, fp, fn, gt
+    strata = defaultdict(lambda: [0, 0])  # name -> [hit pixels, label pixels]
+    scale_bins = defaultdict(lambda: [0, 0, 0])  # tp, fp, fn
+    per_image = []
+    renderer_version = None
+    t0 = time.time()
+    for tp_ in truths:
+        t = load_truth(tp_)
+        renderer_version = renderer_version or t.get("generator", {}).get("version")
+        upp = float(t["calibration"]["um_per_px"])
+        rgb = np.asarray(Image.open(data_dir / t["image"]["file"]).convert("RGB"))
+        gt = np.asarray(Image.open(data_dir / t["image"]["mask_file"]).convert("L")) > 127
+        labels = read_labels(data_dir / t["image"]["labels_file"])
+        prob = model.predict(rgb, upp)
+        pred = prob[0] >= 0.5
+        tp = int((pred & gt).sum()); fp = int((pred & ~gt).sum()); fn = int((~pred & gt).sum())
+        tot["tp"] += tp; tot["fp"] += fp; tot["fn"] += fn
+        for lo, hi in SCALE_BINS:
+            if lo <= upp < hi:
+                b = scale_bins[f"{lo:g}-{min(hi, 8):g}"]
+                b[0] += tp; b[1] += fp; b[2] += fn
+        # per-hair strata from the label image
+        ids = (labels & ID_MASK).astype(np.int32)
+        defocus = (labels & DEFOCUS_BIT) > 0
+        hairs = {h["id"]: h for h in t.get("hairs", [])}
+        lab_px = ids > 0
+        hit = pred & lab_px
+        if lab_px.any():
+            n_all = np.bincount(ids[lab_px], minlength=ID_MASK + 1)
+            n_hit = np.bincount(ids[hit], minlength=ID_MASK + 1)
+            for hid in np.nonzero(n_all)[0]:
+                h = hairs.get(int(hid))
+                if h is None:
+                    continue
+                a_, b_ = int(n_hit[hid]), int(n_all[hid])
+                keys = ["all_labelled", f"class:{h.get('class', '?')}", f"colour:{h.get('colour', '?')}"]
+                if float(h.get("width_um", 1e9)) <= VELLUS_MAX_UM:
+                    keys.append("vellus")
+                if h.get("colour") in LIGHT_COLOURS:
+                    keys.append("light")
+                for k in keys:
+                    strata[k][0] += a_; strata[k][1] += b_
+            strata["defocus"][0] += int((hit & defocus).sum())
+            strata["defocus"][1] += int((lab_px & defocus).sum())
+            strata["in_focus"][0] += int((hit & ~defocus).sum())
+            strata["in_focus"][1] += int((lab_px & ~defocus).sum())
+        per_image.append({"name": t["image"]["file"], "um_per_px": upp,
+                          "dice": _ratio(2 * tp, 2 * tp + fp + fn), "gt_px": int(gt.sum())})
+    eval_seconds = time.time() - t0
+
+    recall = {k: {"recall": _ratio(v[0], v[1]), "pixels": v[1]} for k, v in sorted(strata.items())}
+    metrics = {
+        "model": str(Path(model_path).relative_to(REPO_ROOT)) if Path(model_path).resolve().is_relative_to(REPO_ROOT) else str(model_path),
+        "model_sha256": sha256_file(model_path),
+        "metadata": model.meta,
+        "test_set": {"dir": str(data_dir.relative_to(REPO_ROOT)) if data_dir.resolve().is_relative_to(REPO_ROOT) else str(data_dir),
+                     "images": len(truths), "renderer_version": renderer_version,
+                     "seed": load_truth(truths[0]).get("generator", {}).get("seed"),
+                     "um_per_px_range": [min(p["um_per_px"] for p in per_image), max(p["um_per_px"] for p in per_image)]},
+        "threshold": 0.5,
+        "dice_overall": _ratio(2 * tot["tp"], 2 * tot["tp"] + tot["fp"] + tot["fn"]),
+        "precision_overall": _ratio(tot["tp"], tot["tp"] + tot["fp"]),
+        "recall_overall": _ratio(tot["tp"], tot["tp"] + tot["fn"]),
+        "dice_mean_per_image": float(np.mean([p["dice"] for p in per_image if p["dice"] is not None])),
+        "recall_vellus": recall.get("vellus", {}).get("recall"),
+        "recall_light": recall.get("light", {}).get("recall"),
+        "recall_defocus": recall.get("defocus", {}).get("recall"),
+        "strata": recall,
+        "dice_by_scale": {k: {"dice": _ratio(2 * v[0], 2 * v[0] + v[1] + v[2]), "precision": _ratio(v[0], v[0] + v[1]),
+                              "recall": _ratio(v[0], v[0] + v[2]), "images": sum(1 for p in per_image if _in_bin(p["um_per_px"], k))}
+                          for k, v in sorted(scale_bins.items(), key=lambda kv: float(kv[0].split("-")[0]))},
+        "pixels": dict(tot),
+        "per_image": per_image,
+        "eval_seconds": round(eval_seconds, 1),
+    }
+    metrics["targets"] = {k: {"target": v, "value": metrics[k], "met": metrics[k] is not None and metrics[k] >= v}
+                          for k, v in TARGETS.items()}
+    metrics["all_targets_met"] = all(x["met"] for x in metrics["targets"].values())
+    metrics["speed"] = speed(model_path, runs=speed_runs)
+    macs_px, split = onnx_macs_per_pixel(model_path)
+    metrics["gmac_per_mp"] = round(gmac_per_mp(macs_px), 4)
+    import onnx
+
+    om = onnx.load(str(model_path))
+    metrics["file_bytes"] = Path(model_path).stat().st_size
+    metrics["onnx_parameters"] = int(sum(int(np.prod(i.dims)) for i in om.graph.initializer))
+    if export_info:
+        metrics["export"] = {k: v for k, v in export_info.items() if k != "metadata"}
+    Path(out_path).write_text(json.dumps(metrics, indent=2) + "\n")
+    if not quiet:
+        print_summary(metrics)
+    return metrics
+
+
+def _in_bin(upp, key):
+    lo, hi = (float(v) for v in key.split("-"))
+    return lo <= upp < (hi if hi < 8 else 8.01)
+
+
+def speed(model_path, h=960, w=1280, runs=7) -> dict:
+    """ms per megapixel through ONNX Runtime at 1 and 2 threads, median of `runs` after warm-up."""
+    import onnxruntime as ort
+
+    x = np.random.default_rng(0).normal(0, 1, (1, 3, h, w)).astype(np.float32)
+    res = {"input": f"1x3x{h}x{w}", "runs": runs}
+    for th in (1, 2):
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = th
+        so.inter_op_num_threads = 1
+        sess = ort.InferenceSession(str(model_path), so, providers=["CPUExecutionProvider"])
+        sess.run(None, {"image": x})
+        ts = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            sess.run(None, {"image": x})
+            ts.append(time.perf_counter() - t)
+        ms = statistics.median(ts) * 1000
+        res[f"threads_{th}"] = {"ms_median": round(ms, 1), "ms_per_mp": round(ms / (h * w / 1e6), 1)}
+    try:
+        res["load_average_1min"] = round(os.getloadavg()[0], 2)
+    except OSError:
+        pass
+    res["cpu_count"] = os.cpu_count()
+    return res
+
+
+def print_summary(m):
+    f = lambda v: "n/a" if v is None else f"{v:.4f}"  # noqa: E731
+    print(f"[eval] {m['test_set']['images']} held-out phantoms ({m['test_set']['dir']}), scale "
+          f"{m['test_set']['um_per_px_range'][0]:.2f}-{m['test_set']['um_per_px_range'][1]:.2f} um/px")
+    print(f"[eval] dice {f(m['dice_overall'])}  precision {f(m['precision_overall'])}  recall {f(m['recall_overall'])}")
+    for k, v in m["targets"].items():
+        print(f"[eval]   {k:16s} {f(v['value'])}  (target >= {v['target']})  {'ok' if v['met'] else 'MISSED'}")
+    for k, v in m["strata"].items():
+        print(f"[eval]   recall {k:22s} {f(v['recall'])}  ({v['pixels']} px)")
+    for k, v in m["dice_by_scale"].items():
+        print(f"[eval]   dice @ {k:8s} um/px  {f(v['dice'])}  ({v['images']} images)")
+    s = m["speed"]
+    print(f"[eval] speed {s['input']}: 1 thread {s['threads_1']['ms_per_mp']} ms/MP, 2 threads "
+          f"{s['threads_2']['ms_per_mp']} ms/MP; {m['gmac_per_mp']} GMAC/MP")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default=str(REPO_ROOT / "models" / "hairseg.onnx"))
+    ap.add_argument("--data", default=str(TRAINING_DIR / "data" / "test_s300000_n60_default_defaultscale"))
+    ap.add_argument("--count", type=int, default=60, help="images to render if --data is missing")
+    ap.add_argument("--seed", type=int, default=300000, help="seed to render with if --data is missing")
+    ap.add_argument("--tricho", default=None)
+    ap.add_argument("--out", default=str(TRAINING_DIR / "metrics.json"))
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--speed-runs", type=int, default=7)
+    a = ap.parse_args()
+    evaluate(a.model, a.data, a.out, a.threads, count=a.count, seed=a.seed, tricho=a.tricho, speed_runs=a.speed_runs)
+
+
+if __name__ == "__main__":
+    main()
