@@ -76,7 +76,7 @@ pub fn run(args: SegmentArgs) -> Result<ExitCode> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create output folder {}", args.out.display()))?;
     // Load once up front so a bad model or runtime fails before any work.
-    let first = HairModel::load(&model_path, args.ort_dylib.as_deref())?;
+    HairModel::load(&model_path, args.ort_dylib.as_deref())?;
     let bar = ProgressBar::new(args.images.len() as u64);
     let results: Vec<(PathBuf, Result<Vec<PathBuf>>)> = args
         .images
@@ -94,7 +94,6 @@ pub fn run(args: SegmentArgs) -> Result<ExitCode> {
         )
         .collect();
     bar.finish_and_clear();
-    drop(first);
     let mut failed = 0;
     for (image, result) in results {
         match result {
