@@ -329,6 +329,25 @@ fn stroke(
     }
 }
 
+/// A soft disc mark at `centre_um` with radius (µm) and opacity drawn from the given ranges.
+fn disc(
+    rng: &mut ChaCha8Rng,
+    centre_um: [f64; 2],
+    radius_um: Range<f64>,
+    soft_um: f64,
+    rgb: [f32; 3],
+    alpha: Range<f32>,
+) -> SkinMark {
+    let radius_um = rng.random_range(radius_um);
+    SkinMark::Disc {
+        centre_um,
+        radius_um,
+        soft_um,
+        rgb,
+        alpha: rng.random_range(alpha),
+    }
+}
+
 /// Skin colour darkened by `k`, sometimes with a bluish tint.
 fn darker(rng: &mut ChaCha8Rng, skin: &Skin, k: f32) -> [f32; 3] {
     let tint: [f32; 3] = if rng.random_bool(0.3) {
@@ -361,35 +380,19 @@ fn generate_marks(rng: &mut ChaCha8Rng, skin: &Skin, region: [f64; 4]) -> Vec<Sk
             let path_um = curved_path(rng, start, angle, 0.0, 4e-5, length, 8.0);
             marks.push(stroke(rng, path_um, 8.0..30.0, rgb, 0.15..0.6));
         } else {
-            marks.push(SkinMark::Disc {
-                centre_um: start,
-                radius_um: rng.random_range(8.0..30.0),
-                soft_um: 6.0,
-                rgb,
-                alpha: rng.random_range(0.2..0.6),
-            });
+            marks.push(disc(rng, start, 8.0..30.0, 6.0, rgb, 0.2..0.6));
         }
     }
     // Pigment dots (brown/black), glossy white specks, and scale flakes.
     for _ in 0..mark_count(rng, area, 2.0) {
         let k = rng.random_range(0.2..0.7);
         let rgb = darker(rng, skin, k);
-        marks.push(SkinMark::Disc {
-            centre_um: point_in(rng, region),
-            radius_um: rng.random_range(5.0..25.0),
-            soft_um: 4.0,
-            rgb,
-            alpha: rng.random_range(0.3..0.9),
-        });
+        let centre = point_in(rng, region);
+        marks.push(disc(rng, centre, 5.0..25.0, 4.0, rgb, 0.3..0.9));
     }
     for _ in 0..mark_count(rng, area, 3.0) {
-        marks.push(SkinMark::Disc {
-            centre_um: point_in(rng, region),
-            radius_um: rng.random_range(2.0..9.0),
-            soft_um: 1.5,
-            rgb: [1.0, 1.0, 0.98],
-            alpha: rng.random_range(0.5..1.0),
-        });
+        let centre = point_in(rng, region);
+        marks.push(disc(rng, centre, 2.0..9.0, 1.5, [1.0, 1.0, 0.98], 0.5..1.0));
     }
     for _ in 0..mark_count(rng, area, 0.3) {
         let centre = point_in(rng, region);
@@ -421,13 +424,8 @@ fn generate_marks(rng: &mut ChaCha8Rng, skin: &Skin, region: [f64; 4]) -> Vec<Sk
         }
     }
     if rng.random_bool(0.15) {
-        marks.push(SkinMark::Disc {
-            centre_um: point_in(rng, region),
-            radius_um: rng.random_range(100.0..400.0),
-            soft_um: 60.0,
-            rgb: [0.25, 0.3, 0.4],
-            alpha: rng.random_range(0.4..0.8),
-        });
+        let centre = point_in(rng, region);
+        marks.push(disc(rng, centre, 100.0..400.0, 60.0, [0.25, 0.3, 0.4], 0.4..0.8));
     }
     marks
 }
