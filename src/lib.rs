@@ -6,4 +6,5 @@
 
 pub mod segment;
 pub mod synth;
+pub mod trace;
 pub mod units;

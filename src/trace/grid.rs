@@ -1,0 +1,124 @@
+//! A small binary raster with 8-neighbourhood helpers, shared by the tracing stages so that
+//! they agree on pixel indexing and on what lies outside the image (always background).
+
+/// Offsets of the eight neighbours, clockwise from north: N, NE, E, SE, S, SW, W, NW.
+pub(crate) const NEIGHBOURS: [(i64, i64); 8] = [(0, -1), (1, -1), (1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1)];
+
+/// A row-major binary image; pixels outside it read as background.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BinaryImage {
+    /// Width in pixels.
+    pub width: usize,
+    /// Height in pixels.
+    pub height: usize,
+    /// `height × width` flags, row-major.
+    pub data: Vec<bool>,
+}
+
+impl BinaryImage {
+    /// An all-background image.
+    #[cfg(test)]
+    pub fn new(width: usize, height: usize) -> Self {
+        Self {
+            width,
+            height,
+            data: vec![false; width * height],
+        }
+    }
+
+    /// Pixels of `map` at or above `threshold`.
+    pub fn from_threshold(map: &[f32], width: usize, height: usize, threshold: f32) -> Self {
+        let data = (0..width * height)
+            .map(|i| map.get(i).is_some_and(|&v| v >= threshold))
+            .collect();
+        Self { width, height, data }
+    }
+
+    /// Whether (x, y) is inside the image and set.
+    pub fn get(&self, x: i64, y: i64) -> bool {
+        self.index(x, y).is_some_and(|i| self.data[i])
+    }
+
+    /// The index of (x, y), or `None` outside the image.
+    pub fn index(&self, x: i64, y: i64) -> Option<usize> {
+        let inside = x >= 0 && y >= 0 && (x as usize) < self.width && (y as usize) < self.height;
+        inside.then(|| y as usize * self.width + x as usize)
+    }
+
+    /// (x, y) of index `i`.
+    pub fn xy(&self, i: usize) -> (i64, i64) {
+        ((i % self.width) as i64, (i / self.width) as i64)
+    }
+
+    /// The eight neighbour flags of (x, y) as bits, bit k for `NEIGHBOURS[k]`.
+    pub fn neighbour_bits(&self, x: i64, y: i64) -> u8 {
+        NEIGHBOURS.iter().enumerate().fold(0u8, |bits, (k, &(dx, dy))| {
+            if self.get(x + dx, y + dy) {
+                bits | (1 << k)
+            } else {
+                bits
+            }
+        })
+    }
+
+    /// Indices of the set 8-neighbours of pixel `i`.
+    pub fn set_neighbours(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
+        let (x, y) = self.xy(i);
+        NEIGHBOURS
+            .iter()
+            .filter_map(move |&(dx, dy)| self.index(x + dx, y + dy).filter(|&j| self.data[j]))
+    }
+
+    /// 8-connected component labels (0 background, 1.. components) and the component count.
+    pub fn components(&self) -> (Vec<u32>, u32) {
+        let mut labels = vec![0u32; self.data.len()];
+        let mut next = 0u32;
+        let mut stack = Vec::new();
+        for start in 0..self.data.len() {
+            if !self.data[start] || labels[start] != 0 {
+                continue;
+            }
+            next += 1;
+            labels[start] = next;
+            stack.push(start);
+            while let Some(i) = stack.pop() {
+                let (x, y) = self.xy(i);
+                for &(dx, dy) in &NEIGHBOURS {
+                    if let Some(j) = self.index(x + dx, y + dy) {
+                        if self.data[j] && labels[j] == 0 {
+                            labels[j] = next;
+                            stack.push(j);
+                        }
+                    }
+                }
+            }
+        }
+        (labels, next)
+    }
+}
+
+/// The centre of pixel `i` in continuous coordinates (pixel (x, y) covers [x, x+1) × [y, y+1)).
+pub(crate) fn pixel_centre(width: usize, i: usize) -> [f64; 2] {
+    [(i % width) as f64 + 0.5, (i / width) as f64 + 0.5]
+}
+
+/// Euclidean distance between two points.
+pub(crate) fn distance(a: [f64; 2], b: [f64; 2]) -> f64 {
+    (a[0] - b[0]).hypot(a[1] - b[1])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn components_use_8_connectivity() {
+        let mut image = BinaryImage::new(5, 5);
+        for (x, y) in [(0, 0), (1, 1), (4, 4), (4, 3)] {
+            image.data[y * 5 + x] = true;
+        }
+        assert_eq!(image.components().1, 2);
+        assert_eq!(image.neighbour_bits(0, 0), 1 << 3);
+        assert!(!image.get(-1, 0));
+    }
+}

@@ -1,0 +1,304 @@
+//! Hair tracing: segmentation maps → one centreline polyline per hair.
+//!
+//! Counting hairs needs individual shafts, not pixels: the hair mask is thinned to a
+//! skeleton, the skeleton becomes a graph of line ends and junctions, spurs are pruned
+//! against the local hair radius, junctions that thinning split are merged, and at every
+//! junction the branches are paired by direction continuity so that crossing hairs pass
+//! straight through. A hair crossing the whole field is one chain and counts once. Where the
+//! model's centreline channel is given it is thinned instead of the hair mask, which
+//! separates hairs lying side by side in one blob. Hairs ending together at one opening are
+//! grouped into follicular units.
+
+mod chain;
+mod graph;
+mod grid;
+mod pairing;
+mod skeleton;
+mod units;
+
+use imageproc::distance_transform::euclidean_squared_distance_transform;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::segment::{ProbabilityMaps, HAIR_CHANNEL};
+use crate::units::PixelSpacing;
+use grid::BinaryImage;
+pub use units::unit_size_histogram;
+
+/// Name of the centreline probability channel in [`ProbabilityMaps`].
+pub const CENTRELINE_CHANNEL: &str = "centreline";
+
+/// Settings of the tracer. Lengths are in micrometres where they are properties of hairs
+/// (converted with `spacing`) and relative to the local hair radius where they are
+/// properties of the skeleton.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TraceConfig {
+    /// Pixel spacing of the maps being traced (µm/px). Default 5 µm/px, the model's scale.
+    pub spacing: PixelSpacing,
+    /// Hair probability at or above which a pixel is hair. Default 0.5.
+    pub hair_threshold: f32,
+    /// Centreline probability at or above which a pixel is on a centreline. Default 0.5.
+    pub centreline_threshold: f32,
+    /// A branch from a junction to a free end is a spur if it is at most this many times the
+    /// junction's radius (distance from the junction to the mask edge) long. Thinning leaves
+    /// spurs about √2 radii long at the corners of flat ends and blobs. Default 2.0.
+    pub spur_length_factor: f64,
+    /// Spurs up to this length (µm) are pruned whatever the radius (edge noise). Default 10 µm.
+    pub min_spur_length_um: f64,
+    /// Junctions joined by a branch at most this many times the larger junction radius long
+    /// are one crossing. Default 1.5: thinning splits a crossing of several hairs at small
+    /// angles into junctions up to about one and a half blob radii apart.
+    pub junction_merge_factor: f64,
+    /// Largest turn (degrees) a hair may take through a junction; branches turning more
+    /// end there. Default 50°.
+    pub max_turn_deg: f64,
+    /// Hairs shorter than this (µm of traced centreline) are dropped. Default 100 µm, the
+    /// counting rule of the phantom truth (at least 0.1 mm of centreline in the field).
+    pub min_hair_length_um: f64,
+    /// Hairs whose free ends (away from the border) lie within this distance (µm), or that
+    /// end at the same junction, share a follicular opening. Default 60 µm.
+    pub follicular_unit_radius_um: f64,
+    /// Half-width (in polyline points, about 1 px each) of the moving average that smooths
+    /// the skeleton's pixel staircase. Default 2.
+    pub smoothing_half_window: usize,
+}
+
+impl Default for TraceConfig {
+    fn default() -> Self {
+        Self {
+            spacing: PixelSpacing { um_per_px: 5.0 },
+            hair_threshold: 0.5,
+            centreline_threshold: 0.5,
+            spur_length_factor: 2.0,
+            min_spur_length_um: 10.0,
+            junction_merge_factor: 1.5,
+            max_turn_deg: 50.0,
+            min_hair_length_um: 100.0,
+            follicular_unit_radius_um: 60.0,
+            smoothing_half_window: 2,
+        }
+    }
+}
+
+/// One traced hair.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TracedHair {
+    /// Centreline in continuous pixel coordinates (pixel (i, j) covers [i, i+1) × [j, j+1)).
+    pub centreline_px: Vec<[f64; 2]>,
+    /// Length of `centreline_px` in pixels.
+    pub length_px: f64,
+    /// Rough shaft width (px): twice the median distance from the centreline pixels to the
+    /// mask background, minus one pixel. The measure stage measures width properly.
+    pub width_px: f64,
+    /// Whether an end of the hair reaches the image border (the hair may continue outside).
+    pub touches_border: bool,
+    /// Follicular unit, numbered from 1 in order of first hair; hairs sharing an opening
+    /// share the id.
+    pub unit_id: u32,
+}
+
+/// Why maps could not be traced.
+#[derive(Debug, Error, PartialEq)]
+pub enum TraceError {
+    /// A map does not hold `width × height` values.
+    #[error("{channel} map has {actual} values, expected {expected} ({width}×{height})")]
+    SizeMismatch {
+        /// Which map.
+        channel: String,
+        /// Values expected.
+        expected: usize,
+        /// Values given.
+        actual: usize,
+        /// Map width (px).
+        width: usize,
+        /// Map height (px).
+        height: usize,
+    },
+    /// The maps have no hair channel.
+    #[error("probability maps have no `{name}` channel (channels: {available:?})")]
+    MissingChannel {
+        /// The channel looked for.
+        name: String,
+        /// The channels there are.
+        available: Vec<String>,
+    },
+}
+
+/// Traces the hairs of segmentation output.
+///
+/// `hair` (and `centreline`, if given) are `height × width` probabilities, row-major, at
+/// `config.spacing`. A binary mask (0.0 / 1.0) works as `hair`.
+///
+/// # Errors
+/// [`TraceError::SizeMismatch`] if a map does not hold `width × height` values.
+pub fn trace_hairs(
+    hair: &[f32],
+    centreline: Option<&[f32]>,
+    width: usize,
+    height: usize,
+    config: &TraceConfig,
+) -> Result<Vec<TracedHair>, TraceError> {
+    for (channel, map) in [(HAIR_CHANNEL, Some(hair)), (CENTRELINE_CHANNEL, centreline)] {
+        if let Some(map) = map.filter(|m| m.len() != width * height) {
+            let (expected, actual) = (width * height, map.len());
+            return Err(TraceError::SizeMismatch {
+                channel: channel.into(),
+                expected,
+                actual,
+                width,
+                height,
+            });
+        }
+    }
+    let mask = BinaryImage::from_threshold(hair, width, height, config.hair_threshold);
+    let radius_px = distance_to_background(&mask);
+    let source = match centreline {
+        Some(map) => centreline_source(
+            &mask,
+            &BinaryImage::from_threshold(map, width, height, config.centreline_threshold),
+        ),
+        None => mask.clone(),
+    };
+    let skeleton = skeleton::thin(&source);
+    let mut graph = graph::Graph::from_skeleton(&skeleton, &radius_px);
+    let um_per_px = config.spacing.um_per_px;
+    let min_spur_px = config.min_spur_length_um / um_per_px;
+    graph.prune_spurs(config.spur_length_factor, min_spur_px);
+    graph.merge_junctions(config.junction_merge_factor);
+    graph.prune_spurs(config.spur_length_factor, min_spur_px);
+    let pairs = pairing::pair_junctions(&graph, config.max_turn_deg.to_radians());
+    let mut chains = chain::chain_edges(&graph, &pairs, config.smoothing_half_window);
+    for c in &mut chains {
+        chain::extend_free_ends(c, &graph, &mask);
+    }
+    let min_length_px = config.min_hair_length_um / um_per_px;
+    chains.retain(|c| chain::polyline_length(&c.points) >= min_length_px);
+    let unit_radius_px = config.follicular_unit_radius_um / um_per_px;
+    Ok(units::build_hairs(&chains, &graph, &mask, &radius_px, unit_radius_px))
+}
+
+/// Traces the `hair` (and, if present, `centreline`) channel of segmentation output, with
+/// the maps' own pixel spacing. Centrelines are in map pixels.
+///
+/// # Errors
+/// [`TraceError::MissingChannel`] if there is no hair channel.
+pub fn trace_maps(maps: &ProbabilityMaps, config: &TraceConfig) -> Result<Vec<TracedHair>, TraceError> {
+    let hair = maps.channel(HAIR_CHANNEL).ok_or_else(|| TraceError::MissingChannel {
+        name: HAIR_CHANNEL.into(),
+        available: maps.channels.clone(),
+    })?;
+    let config = TraceConfig {
+        spacing: maps.spacing,
+        ..*config
+    };
+    let (width, height) = (maps.width as usize, maps.height as usize);
+    trace_hairs(hair, maps.channel(CENTRELINE_CHANNEL), width, height, &config)
+}
+
+/// Distance (px) from each hair pixel centre to the nearest background pixel centre; 0 on
+/// background. The image border is not background: hairs continue beyond it.
+fn distance_to_background(mask: &BinaryImage) -> Vec<f64> {
+    let background = image::GrayImage::from_fn(mask.width as u32, mask.height as u32, |x, y| {
+        image::Luma([if mask.get(i64::from(x), i64::from(y)) { 0 } else { 255 }])
+    });
+    let cap = (mask.width + mask.height) as f64;
+    euclidean_squared_distance_transform(&background)
+        .pixels()
+        .map(|p| p[0].sqrt().min(cap))
+        .collect()
+}
+
+/// What to thin: in each hair component that the centreline channel marks, only its
+/// centreline pixels (so touching hairs stay apart); elsewhere the whole component.
+fn centreline_source(mask: &BinaryImage, centreline: &BinaryImage) -> BinaryImage {
+    let (labels, count) = mask.components();
+    let mut marked = vec![false; count as usize + 1];
+    for (i, &label) in labels.iter().enumerate() {
+        if label != 0 && centreline.data[i] {
+            marked[label as usize] = true;
+        }
+    }
+    let data = labels
+        .iter()
+        .enumerate()
+        .map(|(i, &label)| label != 0 && (!marked[label as usize] || centreline.data[i]))
+        .collect();
+    BinaryImage {
+        width: mask.width,
+        height: mask.height,
+        data,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bar_map(width: usize, height: usize, rows: std::ops::Range<usize>, cols: std::ops::Range<usize>) -> Vec<f32> {
+        let mut map = vec![0.0; width * height];
+        for y in rows {
+            for x in cols.clone() {
+                map[y * width + x] = 1.0;
+            }
+        }
+        map
+    }
+
+    #[test]
+    fn one_bar_is_one_hair_with_full_length() {
+        let map = bar_map(80, 30, 12..18, 10..70);
+        let hairs = trace_hairs(&map, None, 80, 30, &TraceConfig::default()).unwrap();
+        assert_eq!(hairs.len(), 1);
+        let hair = &hairs[0];
+        assert!((hair.length_px - 60.0).abs() < 4.0, "length {}", hair.length_px);
+        assert!(
+            hair.centreline_px.iter().all(|p| (p[1] - 15.0).abs() < 1.0),
+            "{:?}",
+            hair.centreline_px
+        );
+        assert!(!hair.touches_border);
+        assert!((hair.width_px - 6.0).abs() <= 1.5, "width {}", hair.width_px);
+    }
+
+    #[test]
+    fn bar_through_the_frame_touches_border() {
+        let map = bar_map(80, 30, 12..18, 0..80);
+        let hairs = trace_hairs(&map, None, 80, 30, &TraceConfig::default()).unwrap();
+        assert_eq!(hairs.len(), 1);
+        assert!(hairs[0].touches_border);
+    }
+
+    #[test]
+    fn short_blob_is_not_a_hair() {
+        let map = bar_map(40, 40, 10..16, 10..20);
+        assert!(trace_hairs(&map, None, 40, 40, &TraceConfig::default())
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn centreline_channel_splits_a_double_bar() {
+        let hair = bar_map(80, 30, 8..22, 5..75);
+        let mut centreline = bar_map(80, 30, 11..12, 5..75);
+        centreline
+            .iter_mut()
+            .zip(bar_map(80, 30, 18..19, 5..75))
+            .for_each(|(c, d)| *c = c.max(d));
+        let config = TraceConfig::default();
+        assert_eq!(trace_hairs(&hair, None, 80, 30, &config).unwrap().len(), 1);
+        assert_eq!(trace_hairs(&hair, Some(&centreline), 80, 30, &config).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn wrong_size_is_an_error() {
+        let err = trace_hairs(&[0.0; 10], None, 4, 4, &TraceConfig::default()).unwrap_err();
+        assert!(matches!(
+            err,
+            TraceError::SizeMismatch {
+                expected: 16,
+                actual: 10,
+                ..
+            }
+        ));
+    }
+}

@@ -1,0 +1,180 @@
+//! Junction resolution: which branches meeting at a junction belong to the same hair.
+//!
+//! A hair keeps its direction through a crossing, so the branches at a junction are paired up
+//! by *direction continuity*: the set of pairs with the smallest total turning angle, each turn
+//! at most a configured limit, branches without a partner ending there. Four branches make two
+//! crossing hairs, six make three; three are a hair ending on another (or a leftover spur).
+
+use std::collections::HashMap;
+
+use super::graph::Graph;
+use super::grid::distance;
+
+/// Largest junction solved exactly (2^n states); busier ones are paired greedily.
+const MAX_EXACT_BRANCHES: usize = 14;
+/// Shortest stretch (px) of branch used to measure its direction.
+const MIN_DIRECTION_SPAN_PX: f64 = 6.0;
+
+/// One end of an edge: `(edge id, 0 for the path start or 1 for its end)`.
+pub(crate) type EdgeEnd = (usize, usize);
+
+/// Unit direction in which the branch `edge_end` leaves node `node`, measured on the stretch
+/// just outside the junction's blob (inside it the skeleton bends towards the junction).
+pub(crate) fn branch_direction(graph: &Graph, (edge, end): EdgeEnd, node: usize) -> [f64; 2] {
+    let centre = graph.nodes[node].centre;
+    let radius = graph.nodes[node].radius_px;
+    let path = &graph.edges[edge].path;
+    let oriented: Vec<[f64; 2]> = if end == 0 {
+        path.clone()
+    } else {
+        path.iter().rev().copied().collect()
+    };
+    let Some(&last) = oriented.last() else {
+        return [0.0, 0.0];
+    };
+    let first_beyond = |d: f64| {
+        oriented
+            .iter()
+            .copied()
+            .find(|&p| distance(p, centre) >= d)
+            .unwrap_or(last)
+    };
+    let near = first_beyond(radius);
+    let far = first_beyond(radius + (2.0 * radius).max(MIN_DIRECTION_SPAN_PX));
+    let from = if distance(near, far) >= 2.0 { near } else { centre };
+    let (dx, dy) = (far[0] - from[0], far[1] - from[1]);
+    let norm = dx.hypot(dy);
+    if norm > 0.0 {
+        [dx / norm, dy / norm]
+    } else {
+        [0.0, 0.0]
+    }
+}
+
+/// Turning angle (radians) when going in along `a` reversed and out along `b`: 0 when the
+/// two branches continue each other in a straight line.
+fn turning_angle(a: [f64; 2], b: [f64; 2]) -> f64 {
+    (-(a[0] * b[0] + a[1] * b[1])).clamp(-1.0, 1.0).acos()
+}
+
+/// Pairs branches leaving one junction in `directions`: returns each branch's partner, or
+/// `None` where the branch ends at the junction. Minimises the total turning angle with every
+/// unpaired branch costing `max_turn_rad`; no pair turns more than `max_turn_rad`.
+pub(crate) fn pair_branches(directions: &[[f64; 2]], max_turn_rad: f64) -> Vec<Option<usize>> {
+    let n = directions.len();
+    let allowed = |i: usize, j: usize| {
+        let turn = turning_angle(directions[i], directions[j]);
+        (turn <= max_turn_rad).then_some(turn)
+    };
+    let mut partner = vec![None; n];
+    if n > MAX_EXACT_BRANCHES {
+        let mut pairs: Vec<(f64, usize, usize)> = (0..n)
+            .flat_map(|i| (i + 1..n).filter_map(move |j| allowed(i, j).map(|t| (t, i, j))))
+            .collect();
+        pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+        for (_, i, j) in pairs {
+            if partner[i].is_none() && partner[j].is_none() {
+                (partner[i], partner[j]) = (Some(j), Some(i));
+            }
+        }
+        return partner;
+    }
+    // best[mask]: least cost to settle the branches not in `mask`; choice: partner of the
+    // lowest unsettled branch (itself = unpaired).
+    let full = (1usize << n) - 1;
+    let mut best = vec![0.0f64; full + 1];
+    let mut choice = vec![0usize; full + 1];
+    for mask in (0..full).rev() {
+        let i = (!mask).trailing_zeros() as usize;
+        let mut cost = max_turn_rad + best[mask | 1 << i];
+        let mut pick = i;
+        for j in (i + 1..n).filter(|&j| mask & (1 << j) == 0) {
+            if let Some(turn) = allowed(i, j) {
+                let total = turn + best[mask | 1 << i | 1 << j];
+                if total < cost {
+                    (cost, pick) = (total, j);
+                }
+            }
+        }
+        best[mask] = cost;
+        choice[mask] = pick;
+    }
+    let mut mask = 0;
+    while mask != full {
+        let i = (!mask).trailing_zeros() as usize;
+        let j = choice[mask];
+        if j != i {
+            (partner[i], partner[j]) = (Some(j), Some(i));
+        }
+        mask |= 1 << i | 1 << j;
+    }
+    partner
+}
+
+/// Pairs the branches at every junction of `graph`: maps each paired edge end to its partner.
+pub(crate) fn pair_junctions(graph: &Graph, max_turn_rad: f64) -> HashMap<EdgeEnd, EdgeEnd> {
+    let mut ends_at: Vec<Vec<EdgeEnd>> = vec![Vec::new(); graph.nodes.len()];
+    for (id, edge) in graph.live_edges() {
+        for (end, &node) in edge.ends.iter().enumerate() {
+            ends_at[node].push((id, end));
+        }
+    }
+    let mut pairs = HashMap::new();
+    for (node, ends) in ends_at.iter().enumerate().filter(|(_, e)| e.len() >= 2) {
+        let directions: Vec<[f64; 2]> = ends.iter().map(|&e| branch_direction(graph, e, node)).collect();
+        for (i, partner) in pair_branches(&directions, max_turn_rad).into_iter().enumerate() {
+            if let Some(j) = partner {
+                pairs.insert(ends[i], ends[j]);
+            }
+        }
+    }
+    pairs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(degrees: f64) -> [f64; 2] {
+        let r = degrees.to_radians();
+        [r.cos(), r.sin()]
+    }
+
+    const LIMIT: f64 = 0.9; // ≈ 52°
+
+    #[test]
+    fn four_branches_make_two_straight_pairs() {
+        let partner = pair_branches(&[unit(0.0), unit(70.0), unit(182.0), unit(248.0)], LIMIT);
+        assert_eq!(partner, vec![Some(2), Some(3), Some(0), Some(1)]);
+    }
+
+    #[test]
+    fn six_branches_make_three_pairs() {
+        let angles = [10.0, 40.0, 100.0, 190.0, 222.0, 278.0];
+        let partner = pair_branches(&angles.map(unit), LIMIT);
+        assert_eq!(partner, vec![Some(3), Some(4), Some(5), Some(0), Some(1), Some(2)]);
+    }
+
+    #[test]
+    fn t_junction_leaves_the_stem_unpaired() {
+        let partner = pair_branches(&[unit(0.0), unit(90.0), unit(181.0)], LIMIT);
+        assert_eq!(partner, vec![Some(2), None, Some(0)]);
+    }
+
+    #[test]
+    fn sharp_v_is_two_hair_ends() {
+        assert_eq!(pair_branches(&[unit(0.0), unit(30.0)], LIMIT), vec![None, None]);
+        assert_eq!(pair_branches(&[unit(0.0), unit(170.0)], LIMIT), vec![Some(1), Some(0)]);
+    }
+
+    #[test]
+    fn greedy_fallback_pairs_opposites() {
+        let angles: Vec<[f64; 2]> = (0..16)
+            .map(|k| unit(k as f64 * 22.5 + if k >= 8 { 1.0 } else { 0.0 }))
+            .collect();
+        let partner = pair_branches(&angles, 0.2);
+        for (i, p) in partner.iter().enumerate() {
+            assert_eq!(*p, Some((i + 8) % 16));
+        }
+    }
+}
