@@ -4,6 +4,7 @@
 //! only parses arguments, calls these functions and renders their results.
 #![deny(missing_docs)]
 
+pub mod geometry;
 pub mod segment;
 pub mod synth;
 pub mod trace;

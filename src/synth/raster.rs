@@ -170,14 +170,6 @@ impl StrokeScratch {
     }
 }
 
-/// Total length of a polyline.
-pub fn polyline_length(points: &[[f64; 2]]) -> f64 {
-    points
-        .windows(2)
-        .map(|s| ((s[1][0] - s[0][0]).powi(2) + (s[1][1] - s[0][1]).powi(2)).sqrt())
-        .sum()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@ use super::camera::Camera;
 use super::noise;
 use super::raster::{bar_coverage, edge_coverage, Canvas, StrokeScratch};
 use super::subject::{Hair, SkinMark, Subject};
+use crate::geometry::polyline_length;
 
 /// Blur σ (px) from which a hair pixel counts as out of focus in the labels.
 pub const DEFOCUS_LABEL_SIGMA_PX: f64 = 1.5;
@@ -76,21 +77,18 @@ fn draw_marks(canvas: &mut Canvas, scratch: &mut StrokeScratch, subject: &Subjec
                 alpha,
             } => {
                 let path: Vec<[f64; 2]> = path_um.iter().map(|p| camera.world_to_px(*p)).collect();
+                let length = polyline_length(&path);
                 let half = width_um / s / 2.0;
                 let soft = (half * 0.5).max(0.5);
                 let (w, h) = (canvas.width, canvas.height);
                 for hit in scratch.pixels_near(w, h, &path, half + 3.0 * soft).to_vec() {
-                    let length_cover = edge_coverage(hit.arc, soft) * edge_coverage(path_len(&path) - hit.arc, soft);
+                    let length_cover = edge_coverage(hit.arc, soft) * edge_coverage(length - hit.arc, soft);
                     let cover = bar_coverage(hit.signed_distance.abs(), half, soft) * length_cover;
                     canvas.blend(hit.index, *rgb, *alpha * cover as f32);
                 }
             }
         }
     }
-}
-
-fn path_len(path: &[[f64; 2]]) -> f64 {
-    super::raster::polyline_length(path)
 }
 
 fn draw_openings(canvas: &mut Canvas, subject: &Subject, camera: &Camera) {
@@ -137,7 +135,7 @@ fn draw_hair(
         Some(lift) if arc > lift => ((arc - lift) * s / 1000.0 * hair.defocus_px_per_mm).min(MAX_DEFOCUS_PX),
         _ => 0.0,
     };
-    let reach = half_px + 3.0 * (SHARP_EDGE_SIGMA_PX + MAX_DEFOCUS_PX.min(defocus_at(length_px))) + 1.0;
+    let reach = half_px + 3.0 * (SHARP_EDGE_SIGMA_PX + defocus_at(length_px)) + 1.0;
     let (w, h) = (scene.canvas.width, scene.canvas.height);
     let luminance = 0.3 * hair.rgb[0] + 0.59 * hair.rgb[1] + 0.11 * hair.rgb[2];
     for hit in scratch.pixels_near(w, h, &path, reach).to_vec() {

@@ -5,8 +5,9 @@
 use std::collections::HashMap;
 
 use super::graph::Graph;
-use super::grid::{distance, BinaryImage};
+use super::grid::BinaryImage;
 use super::pairing::EdgeEnd;
+use crate::geometry::distance;
 
 /// Step (px) used when extending a free end along its direction.
 const EXTENSION_STEP_PX: f64 = 0.5;
@@ -150,11 +151,6 @@ pub(crate) fn extend_free_ends(chain: &mut Chain, graph: &Graph, mask: &BinaryIm
     }
 }
 
-/// Length of a polyline.
-pub(crate) fn polyline_length(points: &[[f64; 2]]) -> f64 {
-    points.windows(2).map(|w| distance(w[0], w[1])).sum()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,7 +181,7 @@ mod tests {
         for chain in &chains {
             assert!(chain.free == [true, true]);
             assert!(
-                (polyline_length(&chain.points) - 20.0).abs() < 1e-9,
+                (crate::geometry::polyline_length(&chain.points) - 20.0).abs() < 1e-9,
                 "{:?}",
                 chain.points
             );

@@ -2,7 +2,8 @@
 //! them. Spur pruning and junction merging work on this graph, because they are decisions
 //! about whole branches (their length against the local hair radius), not about pixels.
 
-use super::grid::{distance, pixel_centre, BinaryImage};
+use super::grid::{pixel_centre, BinaryImage};
+use crate::geometry::polyline_length;
 
 /// Self-loops with this many pixels or fewer are pixel clutter inside a junction.
 const SHORTEST_LOOP_PIXELS: usize = 4;
@@ -34,7 +35,7 @@ pub(crate) struct Edge {
 impl Edge {
     /// Length of the path in pixels.
     pub fn length_px(&self) -> f64 {
-        self.path.windows(2).map(|w| distance(w[0], w[1])).sum()
+        polyline_length(&self.path)
     }
 }
 

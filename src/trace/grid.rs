@@ -102,11 +102,6 @@ pub(crate) fn pixel_centre(width: usize, i: usize) -> [f64; 2] {
     [(i % width) as f64 + 0.5, (i / width) as f64 + 0.5]
 }
 
-/// Euclidean distance between two points.
-pub(crate) fn distance(a: [f64; 2], b: [f64; 2]) -> f64 {
-    (a[0] - b[0]).hypot(a[1] - b[1])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

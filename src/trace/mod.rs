@@ -20,6 +20,7 @@ use imageproc::distance_transform::euclidean_squared_distance_transform;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::geometry::polyline_length;
 use crate::segment::{ProbabilityMaps, HAIR_CHANNEL};
 use crate::units::PixelSpacing;
 use grid::BinaryImage;
@@ -172,7 +173,7 @@ pub fn trace_hairs(
         chain::extend_free_ends(c, &graph, &mask);
     }
     let min_length_px = config.min_hair_length_um / um_per_px;
-    chains.retain(|c| chain::polyline_length(&c.points) >= min_length_px);
+    chains.retain(|c| polyline_length(&c.points) >= min_length_px);
     let unit_radius_px = config.follicular_unit_radius_um / um_per_px;
     Ok(units::build_hairs(&chains, &graph, &mask, &radius_px, unit_radius_px))
 }

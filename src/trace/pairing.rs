@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use super::graph::Graph;
-use super::grid::distance;
+use crate::geometry::distance;
 
 /// Largest junction solved exactly (2^n states); busier ones are paired greedily.
 const MAX_EXACT_BRANCHES: usize = 14;

@@ -1,10 +1,11 @@
 //! From chains to reported hairs: border contact, a rough width, and follicular units
 //! (hairs that end together at one opening), which clinicians count as units of 1, 2, 3, 4+.
 
-use super::chain::{polyline_length, Chain};
+use super::chain::Chain;
 use super::graph::Graph;
-use super::grid::{distance, BinaryImage};
+use super::grid::BinaryImage;
 use super::TracedHair;
+use crate::geometry::{distance, polyline_length};
 
 /// An end this close (px) to the frame, beyond its own radius, reaches the border.
 const BORDER_SLACK_PX: f64 = 1.5;
