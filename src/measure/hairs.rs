@@ -9,7 +9,7 @@ use super::width::WidthMeasurement;
 use super::MeasureError;
 use crate::geometry::distance;
 use crate::trace::TracedHair;
-use crate::units::{PixelSpacing, Pixels};
+use crate::units::{Micrometres, PixelSpacing, Pixels};
 
 /// Longest piece (input px) of centreline judged in or out of the field as a whole.
 const FIELD_SAMPLE_STEP_PX: f64 = 0.5;
@@ -104,7 +104,7 @@ pub fn measured_hairs(
     if !(scale.is_finite() && scale > 0.0) {
         return Err(MeasureError::InvalidScale { input_px_per_map_px });
     }
-    let min_counted_px = spacing.map(|s| s.to_px(crate::units::Micrometres(config.min_counted_length_um)).0);
+    let min_counted_px = spacing.map(|s| s.to_px(Micrometres(config.min_counted_length_um)).0);
     let hairs = traced
         .iter()
         .enumerate()
