@@ -5,6 +5,7 @@
 #![deny(missing_docs)]
 
 pub mod geometry;
+pub mod measure;
 pub mod scan;
 pub mod segment;
 pub mod synth;

@@ -1,0 +1,189 @@
+//! One width sample: the hair probability read along a line across the shaft and
+//! integrated. For a soft coverage mask the integral across a shaft is exactly its width,
+//! and blur (optical or the network's) moves probability sideways without changing the
+//! integral, so no threshold biases the result.
+
+/// A `width × height` probability map, row-major; pixel (i, j) covers [i, i+1) × [j, j+1)
+/// and its value belongs to the pixel centre (i + ½, j + ½).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ProbabilityImage<'a> {
+    data: &'a [f32],
+    width: usize,
+    height: usize,
+}
+
+impl<'a> ProbabilityImage<'a> {
+    /// The map, or `None` if it is empty or does not hold `width × height` values.
+    pub(crate) fn new(data: &'a [f32], width: usize, height: usize) -> Option<Self> {
+        (width > 0 && height > 0 && data.len() == width * height).then_some(Self { data, width, height })
+    }
+
+    /// Bilinear value at (x, y); `None` outside the image [0, width] × [0, height]. Within
+    /// half a pixel of the border the outermost row or column is extended.
+    pub(crate) fn sample(&self, x: f64, y: f64) -> Option<f64> {
+        let (w, h) = (self.width as f64, self.height as f64);
+        if !((0.0..=w).contains(&x) && (0.0..=h).contains(&y)) {
+            return None;
+        }
+        let u = (x - 0.5).clamp(0.0, w - 1.0);
+        let v = (y - 0.5).clamp(0.0, h - 1.0);
+        let (i0, j0) = (u.floor() as usize, v.floor() as usize);
+        let (i1, j1) = ((i0 + 1).min(self.width - 1), (j0 + 1).min(self.height - 1));
+        let (fx, fy) = (u - i0 as f64, v - j0 as f64);
+        let at = |i: usize, j: usize| f64::from(self.data[j * self.width + i]);
+        let top = at(i0, j0) + (at(i1, j0) - at(i0, j0)) * fx;
+        let bottom = at(i0, j1) + (at(i1, j1) - at(i0, j1)) * fx;
+        Some(top + (bottom - top) * fy)
+    }
+
+    /// Longest straight walk (px) that can stay inside the image.
+    fn diagonal_px(&self) -> f64 {
+        (self.width as f64).hypot(self.height as f64)
+    }
+}
+
+/// How a profile across a shaft is sampled and where it ends.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ProfileRule {
+    /// Distance (px) between samples along the profile.
+    pub step_px: f64,
+    /// The profile ends where the probability falls to this fraction of its peak.
+    pub low_fraction: f64,
+    /// A dip at least this fraction of the peak deep followed by a rise at least as large is
+    /// the valley between this shaft and a neighbour; the profile ends at the valley floor.
+    pub valley_fraction: f64,
+}
+
+/// Width (px) of the shaft through `centre` measured along the unit vector `normal`: the
+/// integral of probability over the contiguous run around the profile's peak. The peak is
+/// found by climbing from `centre`. `None` if the profile leaves the image before it ends,
+/// if there is no probability at all, or if `normal` is not a unit vector.
+pub(crate) fn width_across(
+    map: &ProbabilityImage<'_>,
+    centre: [f64; 2],
+    normal: [f64; 2],
+    rule: &ProfileRule,
+) -> Option<f64> {
+    if !((normal[0].hypot(normal[1]) - 1.0).abs() < 1e-6 && rule.step_px > 0.0) {
+        return None;
+    }
+    let max_steps = (map.diagonal_px() / rule.step_px).ceil() as i64 + 1;
+    let at = |k: i64| -> Option<f64> {
+        if k.abs() > max_steps {
+            return None;
+        }
+        let t = k as f64 * rule.step_px;
+        map.sample(centre[0] + normal[0] * t, centre[1] + normal[1] * t)
+    };
+    let (mut peak_k, mut peak) = (0, at(0)?);
+    let direction = if at(1)? >= at(-1)? { 1 } else { -1 };
+    while let Some(next) = at(peak_k + direction).filter(|&v| v > peak) {
+        peak_k += direction;
+        peak = next;
+    }
+    if peak <= 0.0 {
+        return None;
+    }
+    let ahead = walk(&at, peak_k, 1, peak, rule)?;
+    let behind = walk(&at, peak_k, -1, peak, rule)?;
+    // Trapezoid rule over behind (reversed), the peak, and ahead.
+    let ends = behind.last().copied().unwrap_or(peak) + ahead.last().copied().unwrap_or(peak);
+    let sum: f64 = peak + ahead.iter().sum::<f64>() + behind.iter().sum::<f64>();
+    Some(rule.step_px * (sum - 0.5 * ends))
+}
+
+/// Samples from `start` (exclusive) in `direction` until the profile ends; `None` if it
+/// leaves the image first.
+fn walk(
+    at: &impl Fn(i64) -> Option<f64>,
+    start: i64,
+    direction: i64,
+    peak: f64,
+    rule: &ProfileRule,
+) -> Option<Vec<f64>> {
+    let low = rule.low_fraction * peak;
+    let depth = rule.valley_fraction * peak;
+    let mut values = Vec::new();
+    let (mut max_so_far, mut min_since_max, mut min_index) = (peak, peak, 0);
+    let mut k = start;
+    loop {
+        k += direction;
+        let value = at(k)?;
+        values.push(value);
+        if value <= low {
+            return Some(values);
+        }
+        if min_since_max <= max_so_far - depth && value >= min_since_max + depth {
+            values.truncate(min_index + 1);
+            return Some(values);
+        }
+        if value > max_so_far {
+            (max_so_far, min_since_max, min_index) = (value, value, values.len() - 1);
+        } else if value < min_since_max {
+            (min_since_max, min_index) = (value, values.len() - 1);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RULE: ProfileRule = ProfileRule {
+        step_px: 0.25,
+        low_fraction: 0.02,
+        valley_fraction: 0.1,
+    };
+
+    /// A `width × height` map whose columns hold `columns` (repeated on every row).
+    fn columns_map(columns: &[f32], height: usize) -> Vec<f32> {
+        (0..height).flat_map(|_| columns.iter().copied()).collect()
+    }
+
+    #[test]
+    fn bilinear_sampling_uses_pixel_centres() {
+        let data = [0.0, 1.0, 2.0, 3.0];
+        let map = ProbabilityImage::new(&data, 2, 2).unwrap();
+        assert_eq!(map.sample(0.5, 0.5), Some(0.0));
+        assert_eq!(map.sample(1.0, 0.5), Some(0.5));
+        assert_eq!(map.sample(1.0, 1.0), Some(1.5));
+        assert_eq!(map.sample(0.0, 0.0), Some(0.0));
+        assert_eq!(map.sample(2.0, 2.0), Some(3.0));
+        assert_eq!(map.sample(2.1, 1.0), None);
+        assert_eq!(map.sample(f64::NAN, 1.0), None);
+        assert!(ProbabilityImage::new(&data, 3, 2).is_none());
+    }
+
+    #[test]
+    fn soft_vertical_bar_integrates_to_its_coverage() {
+        // Columns covering 0.3 + 1 + 1 + 0.45 = 2.75 px.
+        let data = columns_map(&[0.0, 0.0, 0.0, 0.3, 1.0, 1.0, 0.45, 0.0, 0.0, 0.0], 5);
+        let map = ProbabilityImage::new(&data, 10, 5).unwrap();
+        let width = width_across(&map, [5.2, 2.5], [1.0, 0.0], &RULE).unwrap();
+        assert!((width - 2.75).abs() < 1e-9, "{width}");
+        // Starting off-centre on the shoulder climbs to the same shaft.
+        let width = width_across(&map, [3.6, 2.5], [-1.0, 0.0], &RULE).unwrap();
+        assert!((width - 2.75).abs() < 1e-9, "{width}");
+    }
+
+    #[test]
+    fn profile_stops_in_the_valley_before_a_neighbour() {
+        let data = columns_map(&[0.0, 0.0, 1.0, 1.0, 0.2, 1.0, 1.0, 1.0, 0.0, 0.0], 3);
+        let map = ProbabilityImage::new(&data, 10, 3).unwrap();
+        let width = width_across(&map, [3.0, 1.5], [1.0, 0.0], &RULE).unwrap();
+        // Two full columns plus the slopes down to the floor at 0.2 (each ½·(1+0.2)·1 px
+        // integrated to the floor at x = 4.5) — not the neighbour's three columns.
+        assert!((width - 2.1).abs() < 1e-6, "{width}");
+    }
+
+    #[test]
+    fn profile_off_the_image_or_in_empty_space_has_no_width() {
+        let data = columns_map(&[1.0, 1.0, 0.0, 0.0, 0.0], 3);
+        let map = ProbabilityImage::new(&data, 5, 3).unwrap();
+        assert_eq!(width_across(&map, [1.0, 1.5], [1.0, 0.0], &RULE), None);
+        let empty = [0.0; 15];
+        let map = ProbabilityImage::new(&empty, 5, 3).unwrap();
+        assert_eq!(width_across(&map, [2.5, 1.5], [1.0, 0.0], &RULE), None);
+        assert_eq!(width_across(&map, [2.5, 1.5], [0.0, 0.0], &RULE), None);
+    }
+}
