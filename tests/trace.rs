@@ -1,9 +1,12 @@
-//! Hair tracing on the committed fixtures' exact masks, against their ground truth.
+//! Hair tracing on the committed fixtures, against their ground truth: on the exact masks
+//! (the tracer's own error) and on the committed model's output (what users get). The model
+//! tests need the model and ONNX Runtime and fail, never skip, without them.
 
 use std::path::PathBuf;
 
+use tricho::segment::{default_model_path, HairModel};
 use tricho::synth::truth::PhantomTruth;
-use tricho::trace::{trace_hairs, TraceConfig, TracedHair};
+use tricho::trace::{trace_hairs, trace_maps, TraceConfig, TracedHair};
 use tricho::units::PixelSpacing;
 
 fn fixture(name: &str) -> PathBuf {
@@ -77,6 +80,42 @@ fn assert_crossing_fixture(stem: &str, expected: usize) {
             hair.length_px
         );
     }
+}
+
+/// Traces the committed model's maps of fixture `stem` and checks the count and that every
+/// hair lies on a true centreline (map pixels scaled back to image pixels).
+fn assert_crossing_fixture_on_model_output(stem: &str, expected: usize) {
+    let (_, _, _, truth) = load(stem);
+    let path = default_model_path().expect("the committed model models/hairseg.onnx is present");
+    let mut model = HairModel::load(&path, None).expect("the committed model loads (ONNX Runtime installed)");
+    let image_path = fixture(&truth.image.file);
+    let rgb = image::open(&image_path)
+        .unwrap_or_else(|e| panic!("{}: {e}", image_path.display()))
+        .to_rgb8();
+    let spacing = PixelSpacing::new(truth.calibration.um_per_px).unwrap();
+    let maps = model.segment(&rgb, spacing).unwrap();
+    let mut hairs = trace_maps(&maps, &TraceConfig::default()).unwrap();
+    assert_eq!(
+        hairs.len(),
+        expected,
+        "{stem}: traced {:?}",
+        hairs.iter().map(|h| h.length_px).collect::<Vec<_>>()
+    );
+    for hair in &mut hairs {
+        for p in &mut hair.centreline_px {
+            let (x, y) = maps.to_input_px(p[0] - 0.5, p[1] - 0.5);
+            *p = [x + 0.5, y + 0.5];
+        }
+        let mean = mean_distance_to_truth(hair, &truth);
+        assert!(mean <= 2.0, "{stem}: a traced hair is {mean:.2} px from the truth");
+    }
+}
+
+#[test]
+fn crossing_fixtures_trace_exactly_on_model_output() {
+    assert_crossing_fixture_on_model_output("crossing_2_hairs_expect_2", 2);
+    assert_crossing_fixture_on_model_output("crossing_3_hairs_expect_3", 3);
+    assert_crossing_fixture_on_model_output("crossing_5_hairs_expect_5", 5);
 }
 
 #[test]

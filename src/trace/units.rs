@@ -18,11 +18,7 @@ pub(crate) fn build_hairs(
     radius_px: &[f64],
     unit_radius_px: f64,
 ) -> Vec<TracedHair> {
-    let (w, h) = (mask.width as f64, mask.height as f64);
-    let at_border = |p: [f64; 2], node: usize| {
-        let gap = p[0].min(p[1]).min(w - p[0]).min(h - p[1]);
-        gap <= graph.nodes[node].radius_px + BORDER_SLACK_PX
-    };
+    let at_border = |p: [f64; 2], node: usize| reaches_border(p, graph.nodes[node].radius_px, mask);
     let mut hairs = Vec::with_capacity(chains.len());
     let mut ends: Vec<(usize, [f64; 2], Option<usize>)> = Vec::new();
     for (k, chain) in chains.iter().enumerate() {
@@ -71,7 +67,15 @@ pub(crate) fn build_hairs(
     hairs
 }
 
-fn root(parent: &mut [usize], mut i: usize) -> usize {
+/// Whether a hair end at `tip`, of radius `radius_px`, reaches the border of `mask`'s frame.
+pub(crate) fn reaches_border(tip: [f64; 2], radius_px: f64, mask: &BinaryImage) -> bool {
+    let (w, h) = (mask.width as f64, mask.height as f64);
+    let gap = tip[0].min(tip[1]).min(w - tip[0]).min(h - tip[1]);
+    gap <= radius_px + BORDER_SLACK_PX
+}
+
+/// The representative of `i` in the union-find forest `parent` (with path halving).
+pub(crate) fn root(parent: &mut [usize], mut i: usize) -> usize {
     while parent[i] != i {
         parent[i] = parent[parent[i]];
         i = parent[i];

@@ -1,0 +1,168 @@
+//! Measures the tracer's count against phantom truth, on the model's output and on the exact
+//! masks, for every `*.truth.json` in a folder (fixtures or `tricho synth` output).
+//!
+//! ```text
+//! cargo run --example trace_eval -- DIR [--cache CACHE_DIR]
+//! ```
+//!
+//! Prints one row per image and a summary: median and 90th percentile of |relative count
+//! error| and the signed mean (positive = overcount), over all images and over those whose
+//! truth says they carry no device overlays (the truth counts only hairs in the field, frame
+//! minus overlays; the tracer does not know about overlays). With `--cache`, the model's
+//! maps are stored (raw little-endian u32 header and f32 planes) per model sha256,
+//! generator seed and index and image name, so re-runs only trace.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use tricho::segment::{default_model_path, HairModel, ProbabilityMaps, HAIR_CHANNEL};
+use tricho::synth::truth::PhantomTruth;
+use tricho::trace::{trace_hairs, trace_maps, TraceConfig, CENTRELINE_CHANNEL};
+use tricho::units::PixelSpacing;
+
+/// One image's counts.
+struct Row {
+    name: String,
+    overlays: bool,
+    truth: usize,
+    model: usize,
+    mask: usize,
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (dir, cache) = match args.as_slice() {
+        [dir] => (PathBuf::from(dir), None),
+        [dir, flag, cache] if flag == "--cache" => (PathBuf::from(dir), Some(PathBuf::from(cache))),
+        _ => bail!("usage: trace_eval DIR [--cache CACHE_DIR]"),
+    };
+    let model_path = default_model_path().context("models/hairseg.onnx not found")?;
+    let mut model = HairModel::load(&model_path, None).with_context(|| model_path.display().to_string())?;
+    let mut truths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .with_context(|| dir.display().to_string())?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".truth.json"))
+        .collect();
+    truths.sort();
+    println!(
+        "{:<36} {:>6} {:>8} {:>6} {:>6} {:>6}",
+        "image", "µm/px", "overlay", "truth", "model", "mask"
+    );
+    let mut rows = Vec::new();
+    for path in &truths {
+        let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
+        let truth: PhantomTruth = serde_json::from_str(&text).with_context(|| path.display().to_string())?;
+        let spacing = PixelSpacing::new(truth.calibration.um_per_px).context("bad calibration")?;
+        let config = TraceConfig {
+            spacing,
+            ..TraceConfig::default()
+        };
+        let maps = model_maps(&mut model, &dir, &truth, spacing, cache.as_deref())?;
+        let model_count = trace_maps(&maps, &config)?.len();
+        let mask_path = dir.join(&truth.image.mask_file);
+        let mask = image::open(&mask_path)
+            .with_context(|| mask_path.display().to_string())?
+            .to_luma8();
+        let map: Vec<f32> = mask.pixels().map(|p| f32::from(u8::from(p[0] >= 128))).collect();
+        let (w, h) = (mask.width() as usize, mask.height() as usize);
+        let mask_count = trace_hairs(&map, None, w, h, &config)?.len();
+        let overlays = truth.conditions["overlays"].as_object().is_some_and(|o| {
+            o.values()
+                .any(|v| v.as_bool() == Some(true) || v.as_u64().is_some_and(|n| n > 0))
+        });
+        let row = Row {
+            name: truth.image.file.clone(),
+            overlays,
+            truth: truth.count,
+            model: model_count,
+            mask: mask_count,
+        };
+        println!(
+            "{:<36} {:>6.2} {:>8} {:>6} {:>6} {:>6}",
+            row.name, spacing.um_per_px, row.overlays, row.truth, row.model, row.mask
+        );
+        rows.push(row);
+    }
+    println!();
+    let clean: Vec<&Row> = rows.iter().filter(|r| !r.overlays).collect();
+    let all: Vec<&Row> = rows.iter().collect();
+    for (label, set) in [("all", &all), ("no overlays", &clean)] {
+        for (source, count) in [
+            ("model", (|r: &Row| r.model) as fn(&Row) -> usize),
+            ("mask", |r: &Row| r.mask),
+        ] {
+            let errors: Vec<f64> = set
+                .iter()
+                .filter(|r| r.truth > 0)
+                .map(|r| (count(r) as f64 - r.truth as f64) / r.truth as f64)
+                .collect();
+            println!("{label:<12} {source:<6} n={:<3} {}", errors.len(), summary(&errors));
+        }
+    }
+    Ok(())
+}
+
+/// The model's maps for `truth`'s image, from the cache when there.
+fn model_maps(
+    model: &mut HairModel,
+    dir: &Path,
+    truth: &PhantomTruth,
+    spacing: PixelSpacing,
+    cache: Option<&Path>,
+) -> Result<ProbabilityMaps> {
+    let image_path = dir.join(&truth.image.file);
+    let (seed, index) = (truth.generator.seed, truth.generator.index);
+    let key = format!("{}-{seed}-{index}-{}.maps.bin", &model.sha256()[..12], truth.image.file);
+    let cached = cache.map(|c| c.join(key));
+    if let Some(stored) = cached.as_ref().and_then(|p| std::fs::read(p).ok()) {
+        let words: Vec<[u8; 4]> = stored.chunks_exact(4).map(|c| [c[0], c[1], c[2], c[3]]).collect();
+        let [w, h, iw, ih] = [0, 1, 2, 3].map(|k| words.get(k).map_or(0, |&b| u32::from_le_bytes(b)));
+        let data: Vec<f32> = words.iter().skip(4).map(|&b| f32::from_le_bytes(b)).collect();
+        let model_spacing = model.metadata().spacing;
+        return Ok(ProbabilityMaps {
+            width: w,
+            height: h,
+            spacing: model_spacing,
+            input_width: iw,
+            input_height: ih,
+            scale_to_input: model_spacing.um_per_px / spacing.um_per_px,
+            channels: vec![HAIR_CHANNEL.into(), CENTRELINE_CHANNEL.into()],
+            data,
+        });
+    }
+    let rgb = image::open(&image_path)
+        .with_context(|| image_path.display().to_string())?
+        .to_rgb8();
+    let maps = model.segment(&rgb, spacing)?;
+    if maps.channels != [HAIR_CHANNEL, CENTRELINE_CHANNEL] {
+        bail!("unexpected channels {:?}", maps.channels);
+    }
+    if let Some(path) = cached {
+        std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
+        let header = [maps.width, maps.height, maps.input_width, maps.input_height];
+        let stored: Vec<u8> = header
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .chain(maps.data.iter().flat_map(|v| v.to_le_bytes()))
+            .collect();
+        std::fs::write(&path, stored).with_context(|| path.display().to_string())?;
+    }
+    Ok(maps)
+}
+
+/// Median and 90th percentile of |error| and the signed mean, as percentages.
+fn summary(errors: &[f64]) -> String {
+    if errors.is_empty() {
+        return "no images".into();
+    }
+    let mut abs: Vec<f64> = errors.iter().map(|e| e.abs()).collect();
+    abs.sort_by(f64::total_cmp);
+    let quantile = |q: f64| abs[((q * (abs.len() - 1) as f64).round() as usize).min(abs.len() - 1)];
+    let mean = errors.iter().sum::<f64>() / errors.len() as f64;
+    format!(
+        "median |err| {:5.1}%  p90 |err| {:5.1}%  signed mean {:+5.1}%",
+        100.0 * quantile(0.5),
+        100.0 * quantile(0.9),
+        100.0 * mean
+    )
+}

@@ -1,0 +1,225 @@
+//! Gap bridging: pieces of one hair that the segmentation broke apart are joined again.
+//!
+//! A probability map drops out where a hair fades (thin or blond shafts, defocus) and where
+//! another hair lies across it, so one hair is traced as several chains whose ends face each
+//! other across a short gap. Two chain ends are joined when the gap is short against the
+//! hair's own radius, both ends point at each other and their directions continue each
+//! other; each end joins at most one other, the best-continuing pairs first.
+
+use super::chain::Chain;
+use super::graph::Graph;
+use super::units::root;
+use crate::geometry::distance;
+
+/// Shortest stretch (px) of chain used to measure an end's direction.
+const MIN_END_SPAN_PX: f64 = 6.0;
+
+/// Limits on which chain ends may be joined.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BridgeLimits {
+    /// Longest gap as a multiple of the sum of the two ends' radii.
+    pub gap_factor: f64,
+    /// Longest gap (px) whatever the radii.
+    pub min_gap_px: f64,
+    /// Largest turn (radians) between the two end directions, and twice the largest angle
+    /// between an end's direction and the gap.
+    pub max_turn_rad: f64,
+}
+
+/// One end of a chain: `(chain index, 0 for the start or 1 for the end)`.
+type ChainEnd = (usize, usize);
+
+/// Tip position, outward unit direction and radius (px) of a chain end.
+type EndGeometry = ([f64; 2], [f64; 2], f64);
+
+/// The [`EndGeometry`] of end `end` of `chain`, or `None` for a chain without length.
+fn end_geometry(chain: &Chain, end: usize, graph: &Graph) -> Option<EndGeometry> {
+    let radius = graph.nodes.get(chain.end_nodes[end])?.radius_px;
+    let points: Vec<[f64; 2]> = if end == 1 {
+        chain.points.iter().rev().copied().collect()
+    } else {
+        chain.points.clone()
+    };
+    let tip = *points.first()?;
+    let span = (2.0 * radius).max(MIN_END_SPAN_PX);
+    let back = points
+        .iter()
+        .copied()
+        .find(|&p| distance(p, tip) >= span)
+        .or_else(|| points.last().copied())?;
+    let length = distance(tip, back);
+    (length > 0.0).then(|| (tip, [(tip[0] - back[0]) / length, (tip[1] - back[1]) / length], radius))
+}
+
+fn angle(a: [f64; 2], b: [f64; 2]) -> f64 {
+    (a[0] * b[0] + a[1] * b[1]).clamp(-1.0, 1.0).acos()
+}
+
+/// Cost of joining two ends (their total turn, radians), or `None` if they may not join.
+fn join_cost(a: EndGeometry, b: EndGeometry, limits: &BridgeLimits) -> Option<f64> {
+    let ((pa, da, ra), (pb, db, rb)) = (a, b);
+    let gap = distance(pa, pb);
+    if gap > (limits.gap_factor * (ra + rb)).max(limits.min_gap_px) {
+        return None;
+    }
+    let opposed = angle(da, [-db[0], -db[1]]);
+    if opposed > limits.max_turn_rad {
+        return None;
+    }
+    // Across a gap shorter than the hair is wide, where the gap points says nothing.
+    if gap <= ra.max(rb) {
+        return Some(opposed);
+    }
+    let across = [(pb[0] - pa[0]) / gap, (pb[1] - pa[1]) / gap];
+    let (turn_a, turn_b) = (angle(da, across), angle(db, [-across[0], -across[1]]));
+    (turn_a.max(turn_b) <= limits.max_turn_rad / 2.0).then_some(opposed.max(turn_a + turn_b))
+}
+
+/// Joins chains whose ends face each other across a short gap. `joinable[k]` says which
+/// ends of chain `k` may be joined (not those leaving the image).
+pub(crate) fn bridge_gaps(
+    chains: Vec<Chain>,
+    joinable: &[[bool; 2]],
+    graph: &Graph,
+    limits: &BridgeLimits,
+) -> Vec<Chain> {
+    let ends: Vec<(ChainEnd, EndGeometry)> = chains
+        .iter()
+        .enumerate()
+        .flat_map(|(k, c)| (0..2).map(move |e| (k, e, c)))
+        .filter(|&(k, e, _)| joinable.get(k).is_some_and(|j| j[e]))
+        .filter_map(|(k, e, c)| end_geometry(c, e, graph).map(|g| ((k, e), g)))
+        .collect();
+    let mut candidates: Vec<(f64, ChainEnd, ChainEnd)> = Vec::new();
+    for (i, &(a, ga)) in ends.iter().enumerate() {
+        for &(b, gb) in &ends[i + 1..] {
+            if a.0 != b.0 {
+                if let Some(cost) = join_cost(ga, gb, limits) {
+                    candidates.push((cost, a, b));
+                }
+            }
+        }
+    }
+    candidates.sort_by(|x, y| x.0.total_cmp(&y.0));
+    let mut partner: Vec<[Option<ChainEnd>; 2]> = vec![[None, None]; chains.len()];
+    let mut group: Vec<usize> = (0..chains.len()).collect();
+    for (_, a, b) in candidates {
+        let (ga, gb) = (root(&mut group, a.0), root(&mut group, b.0));
+        if partner[a.0][a.1].is_none() && partner[b.0][b.1].is_none() && ga != gb {
+            partner[a.0][a.1] = Some(b);
+            partner[b.0][b.1] = Some(a);
+            group[ga.max(gb)] = ga.min(gb);
+        }
+    }
+    join_linked(chains, &partner)
+}
+
+/// Concatenates every run of linked chains, starting from a chain end without a partner
+/// (links never form a cycle).
+fn join_linked(chains: Vec<Chain>, partner: &[[Option<ChainEnd>; 2]]) -> Vec<Chain> {
+    let mut used = vec![false; chains.len()];
+    let mut joined = Vec::new();
+    for start in 0..chains.len() {
+        if used[start] || (partner[start][0].is_some() && partner[start][1].is_some()) {
+            continue;
+        }
+        // Enter `start` through its end without a partner.
+        let mut entry: ChainEnd = if partner[start][0].is_none() {
+            (start, 0)
+        } else {
+            (start, 1)
+        };
+        let mut run = chains[start].clone();
+        run.points.clear();
+        run.end_nodes[0] = chains[start].end_nodes[entry.1];
+        run.free[0] = chains[start].free[entry.1];
+        loop {
+            let (k, e) = entry;
+            used[k] = true;
+            let chain = &chains[k];
+            if e == 0 {
+                run.points.extend_from_slice(&chain.points);
+            } else {
+                run.points.extend(chain.points.iter().rev());
+            }
+            run.end_nodes[1] = chain.end_nodes[1 - e];
+            run.free[1] = chain.free[1 - e];
+            match partner[k][1 - e] {
+                Some(next) if !used[next.0] => entry = next,
+                _ => break,
+            }
+        }
+        joined.push(run);
+    }
+    joined
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::graph::Node;
+
+    fn graph_with_radius(radius_px: f64) -> Graph {
+        let node = Node {
+            centre: [0.0, 0.0],
+            radius_px,
+            alive: true,
+        };
+        Graph {
+            nodes: vec![node],
+            edges: Vec::new(),
+        }
+    }
+
+    fn segment(from: [f64; 2], to: [f64; 2]) -> Chain {
+        let n = 20;
+        let points = (0..=n)
+            .map(|k| {
+                let t = f64::from(k) / f64::from(n);
+                [from[0] + t * (to[0] - from[0]), from[1] + t * (to[1] - from[1])]
+            })
+            .collect();
+        Chain {
+            points,
+            end_nodes: [0, 0],
+            free: [true, true],
+        }
+    }
+
+    const LIMITS: BridgeLimits = BridgeLimits {
+        gap_factor: 3.0,
+        min_gap_px: 4.0,
+        max_turn_rad: 0.9,
+    };
+
+    #[test]
+    fn collinear_pieces_across_a_short_gap_join() {
+        let chains = vec![segment([40.0, 10.0], [60.0, 10.0]), segment([0.0, 10.0], [32.0, 10.5])];
+        let joined = bridge_gaps(chains, &[[true; 2]; 2], &graph_with_radius(2.0), &LIMITS);
+        assert_eq!(joined.len(), 1);
+        let line = &joined[0].points;
+        let xs = [line[0][0], line[line.len() - 1][0]];
+        assert!(xs.contains(&0.0) && xs.contains(&60.0), "{xs:?}");
+    }
+
+    #[test]
+    fn long_gap_side_by_side_or_turned_pieces_stay_apart() {
+        let graph = graph_with_radius(2.0);
+        let apart = [segment([0.0, 10.0], [20.0, 10.0]), segment([40.0, 10.0], [60.0, 10.0])];
+        let beside = [segment([0.0, 10.0], [20.0, 10.0]), segment([22.0, 20.0], [42.0, 20.0])];
+        let turned = [segment([0.0, 10.0], [20.0, 10.0]), segment([22.0, 10.0], [22.0, 30.0])];
+        for pair in [apart, beside, turned] {
+            assert_eq!(bridge_gaps(pair.to_vec(), &[[true; 2]; 2], &graph, &LIMITS).len(), 2);
+        }
+    }
+
+    #[test]
+    fn ends_at_the_border_are_not_joined() {
+        let chains = vec![segment([0.0, 10.0], [20.0, 10.0]), segment([24.0, 10.0], [50.0, 10.0])];
+        let joinable = [[true, false], [true, true]];
+        assert_eq!(
+            bridge_gaps(chains, &joinable, &graph_with_radius(2.0), &LIMITS).len(),
+            2
+        );
+    }
+}

@@ -1,0 +1,110 @@
+//! Splitting hairs that lie side by side: the centreline channel as evidence for a cut.
+//!
+//! Two hairs touching along their length make one wide blob in the hair mask, and thinning it
+//! gives one line between them. Where the model's centreline channel shows two ridges across
+//! such a blob, the valley midway between them (off the centreline, with centreline on both
+//! sides at equal distance within the local radius) is the seam; cutting the blob along it
+//! lets each hair thin on its own. The centreline channel is only evidence here, never what is thinned, so gaps in
+//! it (common at crossings and in faint hairs) cannot cut a hair into pieces. A seam must
+//! open onto the background or the frame: seam pixels enclosed by hair (a gap in the
+//! centreline along one hair, the middle of a crossing) are put back, since two touching
+//! hairs usually part somewhere or run out of the image. Touching hairs that end together
+//! with flat ends inside the image therefore stay one blob (a known limitation).
+
+use super::grid::{BinaryImage, NEIGHBOURS};
+
+/// Directions across which a seam is looked for: horizontal, vertical and both diagonals.
+const ACROSS: [(i64, i64); 4] = [(1, 0), (0, 1), (1, 1), (1, -1)];
+
+/// `mask` with the seams between touching hairs removed. `centreline` marks centreline
+/// pixels; `radius_px` is each pixel's distance to the mask background.
+pub(crate) fn cut_seams(mask: &BinaryImage, centreline: &BinaryImage, radius_px: &[f64]) -> BinaryImage {
+    let seam = BinaryImage {
+        width: mask.width,
+        height: mask.height,
+        data: (0..mask.data.len())
+            .map(|i| mask.data[i] && !centreline.data[i] && between_ridges(mask, centreline, i, radius_px[i]))
+            .collect(),
+    };
+    let (labels, count) = seam.components();
+    let mut opens = vec![false; count as usize + 1];
+    for (i, &label) in labels.iter().enumerate().filter(|(_, &l)| l != 0) {
+        let (x, y) = mask.xy(i);
+        opens[label as usize] |= NEIGHBOURS.iter().any(|&(dx, dy)| match mask.index(x + dx, y + dy) {
+            Some(j) => !mask.data[j],
+            None => true,
+        });
+    }
+    BinaryImage {
+        width: mask.width,
+        height: mask.height,
+        data: (0..mask.data.len())
+            .map(|i| mask.data[i] && !opens[labels[i] as usize])
+            .collect(),
+    }
+}
+
+/// Whether pixel `i` lies midway between two ridges: some line through it meets centreline
+/// on both sides within `reach` px, without leaving the mask, at distances that differ by at
+/// most one step along the line (so the seam is the valley line, one or two pixels wide, and
+/// each hair keeps its pixels up to it).
+fn between_ridges(mask: &BinaryImage, centreline: &BinaryImage, i: usize, reach: f64) -> bool {
+    let (x, y) = mask.xy(i);
+    let hit = |dx: i64, dy: i64| {
+        let step = ((dx * dx + dy * dy) as f64).sqrt();
+        let mut k = 1;
+        while k as f64 * step <= reach {
+            let (px, py) = (x + k * dx, y + k * dy);
+            if !mask.get(px, py) {
+                return None;
+            }
+            if centreline.get(px, py) {
+                return Some(k);
+            }
+            k += 1;
+        }
+        None
+    };
+    ACROSS
+        .iter()
+        .any(|&(dx, dy)| matches!((hit(dx, dy), hit(-dx, -dy)), (Some(a), Some(b)) if a.abs_diff(b) <= 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Horizontal bars: `rows` as half-open `(first, end)` row ranges, over columns `cols`.
+    fn bars(width: usize, height: usize, rows: &[(usize, usize)], cols: std::ops::Range<usize>) -> BinaryImage {
+        let mut image = BinaryImage::new(width, height);
+        for &(first, end) in rows {
+            for y in first..end {
+                for x in cols.clone() {
+                    image.data[y * width + x] = true;
+                }
+            }
+        }
+        image
+    }
+
+    fn radius(mask: &BinaryImage) -> Vec<f64> {
+        crate::trace::distance_to_background(mask)
+    }
+
+    #[test]
+    fn seam_between_two_ridges_is_cut_to_the_frame() {
+        let mask = bars(60, 20, &[(4, 16)], 0..60);
+        let centreline = bars(60, 20, &[(7, 8), (12, 13)], 0..60);
+        let cut = cut_seams(&mask, &centreline, &radius(&mask));
+        assert_eq!(cut.components().1, 2, "two hairs after the cut");
+    }
+
+    #[test]
+    fn gap_along_one_hair_is_not_a_seam() {
+        let mask = bars(60, 20, &[(6, 14)], 5..55);
+        let centreline = bars(60, 20, &[(10, 11)], 5..25);
+        let mut more = bars(60, 20, &[(10, 11)], 30..55);
+        more.data.iter_mut().zip(&centreline.data).for_each(|(m, &c)| *m |= c);
+        assert_eq!(cut_seams(&mask, &more, &radius(&mask)), mask);
+    }
+}
