@@ -5,6 +5,7 @@
 #![deny(missing_docs)]
 
 pub mod geometry;
+pub mod quality;
 pub mod segment;
 pub mod synth;
 pub mod trace;
