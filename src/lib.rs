@@ -6,6 +6,7 @@
 
 pub mod geometry;
 pub mod measure;
+pub mod quality;
 pub mod scan;
 pub mod segment;
 pub mod synth;

@@ -1,0 +1,215 @@
+//! Device graphics drawn over the field — floating captions, scale bars, measurement circles:
+//! thin strokes of one constant, high-contrast colour, repeated over many pixels.
+//!
+//! Skin and hair never show one colour over hundreds of pixels of thin strokes: light falls off
+//! across the field, shafts are shaded across their width, and both carry texture. A clipped
+//! glare blob *is* one colour, but it is a blob, not a stroke, so the thinness test keeps it as
+//! scalp (its exposure is reported by the quality assessment instead).
+
+use image::RgbImage;
+
+use super::raster::{box_mean, colour_distance, dilate, erode, luma};
+use super::{OverlayKind, OverlayRegion};
+
+/// Radius (px) of the neighbourhood a stroke must stand out from: 15 × 15 px is wider than any
+/// glyph stroke or line, so the mean is mostly background.
+const CONTRAST_RADIUS_PX: usize = 7;
+/// Least difference (grey levels, largest channel) from the neighbourhood mean for a stroke
+/// pixel: device graphics are drawn to be legible on any skin, so their contrast is large; faint
+/// skin structure and light hairs stay below it.
+const STROKE_CONTRAST: f32 = 48.0;
+/// Quantisation (grey levels per bin, per channel) of the colour histogram that finds candidate
+/// graphic colours; wider than JPEG drift and moderate noise on a flat colour.
+const COLOUR_BIN: u8 = 16;
+/// At most this many candidate colours are tried (devices draw with a handful).
+const MAX_COLOURS: usize = 8;
+/// Least pixel count of one graphic colour: a short caption or a thin 0.5 mm scale bar has
+/// several hundred pixels at any device resolution; single marks below this are left alone.
+const MIN_GRAPHIC_PX: usize = 150;
+/// Least size (px) of one stroke component (a glyph, a bar); smaller specks are noise.
+const MIN_STROKE_PX: usize = 12;
+/// Tolerance floor (grey levels) around a graphic colour: 8-bit rounding and JPEG drift.
+const COLOUR_TOL_MIN: f64 = 8.0;
+/// Noise multiples added to the colour tolerance (3σ keeps 99.7 % of Gaussian noise).
+const COLOUR_TOL_SIGMAS: f64 = 3.0;
+/// Largest stroke half-width as a share of the smaller image side: device fonts and lines scale
+/// with the display resolution (~1/150 of the side at most for captions and bars).
+const STROKE_HALF_WIDTH_FRACTION: f64 = 1.0 / 300.0;
+/// Stroke half-width floor (px): a 1-cell glyph stroke on a VGA frame is up to ~7 px wide.
+const STROKE_HALF_WIDTH_MIN_PX: usize = 4;
+/// Share of a component that may survive erosion by the stroke half-width and still count as
+/// thin (stroke corners and junctions).
+const THIN_SURVIVOR_MAX: f64 = 0.02;
+
+/// Least chroma (largest − smallest channel, grey levels) of a saturated graphic colour: device
+/// palettes use pure yellow, green, cyan, red (chroma ≥ 200 before compression); skin and even
+/// red hair stay below ~100.
+const SYNTHETIC_MIN_CHROMA: u8 = 100;
+/// Least luma of a white graphic colour (pure white, after JPEG and a little tone curve).
+const SYNTHETIC_WHITE_LUMA: f32 = 230.0;
+
+/// Whether `colour` is one a device draws with over the field: strongly saturated, or pure
+/// white. Mid-level greys and browns are what skin and hair are made of and are never taken;
+/// neither is black, because black shaft cores clip to it in thin, solid strokes that no image
+/// statistic tells from a black scale bar.
+fn is_synthetic(colour: [u8; 3]) -> bool {
+    let chroma = colour.iter().max().unwrap_or(&0) - colour.iter().min().unwrap_or(&0);
+    chroma >= SYNTHETIC_MIN_CHROMA || luma(colour) >= SYNTHETIC_WHITE_LUMA
+}
+
+/// Least ratio of the colour step one pixel outside a stroke to the step three pixels out: a
+/// composited graphic reaches the background within a pixel (JPEG softens that by ~30 % at
+/// most), while a clipped shaft or highlight fades out over several pixels of shading and blur.
+const HARD_EDGE_RATIO: f64 = 0.6;
+
+/// Whether the component's outer edge is a hard step (see [`HARD_EDGE_RATIO`]).
+fn has_hard_edge(rgb: &RgbImage, comp: &[usize], inside: &[bool], colour: [u8; 3]) -> bool {
+    let (w, h) = (rgb.width() as i64, rgb.height() as i64);
+    let dist = |i: i64| {
+        colour_distance(
+            rgb.as_raw()[i as usize * 3..i as usize * 3 + 3]
+                .try_into()
+                .unwrap_or([0; 3]),
+            colour,
+        ) as f64
+    };
+    let (mut near, mut far) = (0f64, 0f64);
+    for &i in comp {
+        let (x, y) = ((i as i64) % w, (i as i64) / w);
+        for (dx, dy) in [(1, 0), (-1, 0), (0, 1), (0, -1)] {
+            let (x3, y3) = (x + 3 * dx, y + 3 * dy);
+            if x3 < 0 || y3 < 0 || x3 >= w || y3 >= h {
+                continue;
+            }
+            let at = |k: i64| (y + k * dy) * w + x + k * dx;
+            if (1..=3).all(|k| !inside[at(k) as usize]) {
+                near += dist(at(1));
+                far += dist(at(3));
+            }
+        }
+    }
+    far > 0.0 && near >= HARD_EDGE_RATIO * far
+}
+
+/// Per-pixel contrast against the neighbourhood mean (largest channel difference).
+fn contrast(rgb: &RgbImage) -> Vec<f32> {
+    let (w, h) = (rgb.width() as usize, rgb.height() as usize);
+    let means: Vec<Vec<f32>> = (0..3)
+        .map(|c| {
+            let plane: Vec<f32> = rgb.pixels().map(|p| p.0[c] as f32).collect();
+            box_mean(&plane, w, h, CONTRAST_RADIUS_PX)
+        })
+        .collect();
+    rgb.pixels()
+        .enumerate()
+        .map(|(i, p)| (0..3).map(|c| (p.0[c] as f32 - means[c][i]).abs()).fold(0.0, f32::max))
+        .collect()
+}
+
+/// Candidate graphic colours: the most populated histogram bins among high-contrast pixels,
+/// each refined to the per-channel median of its pixels.
+fn candidate_colours(rgb: &RgbImage, stroke: &[bool]) -> Vec<[u8; 3]> {
+    let bins_per_channel = (256 / COLOUR_BIN as usize).max(1);
+    let bin = |p: [u8; 3]| {
+        p.iter()
+            .fold(0usize, |acc, v| acc * bins_per_channel + (v / COLOUR_BIN) as usize)
+    };
+    let mut members: Vec<Vec<[u8; 3]>> = vec![Vec::new(); bins_per_channel.pow(3)];
+    for (p, _) in rgb.pixels().zip(stroke).filter(|(_, s)| **s) {
+        members[bin(p.0)].push(p.0);
+    }
+    let mut populated: Vec<&mut Vec<[u8; 3]>> = members.iter_mut().filter(|m| m.len() >= MIN_GRAPHIC_PX).collect();
+    populated.sort_by_key(|m| std::cmp::Reverse(m.len()));
+    populated
+        .into_iter()
+        .take(MAX_COLOURS)
+        .map(|m| {
+            let mid = m.len() / 2;
+            [0, 1, 2].map(|c| *m.iter().map(|p| p[c]).collect::<Vec<_>>().select_nth_unstable(mid).1)
+        })
+        .filter(|c| is_synthetic(*c))
+        .collect()
+}
+
+/// 8-connected components of `mask` that contain at least one `seed` pixel, as index lists.
+fn seeded_components(mask: &[bool], seed: &[bool], width: usize) -> Vec<Vec<usize>> {
+    let height = mask.len() / width.max(1);
+    let mut seen = vec![false; mask.len()];
+    let mut out = Vec::new();
+    for start in 0..mask.len() {
+        if !seed[start] || !mask[start] || seen[start] {
+            continue;
+        }
+        seen[start] = true;
+        let (mut stack, mut comp) = (vec![start], Vec::new());
+        while let Some(i) = stack.pop() {
+            comp.push(i);
+            let (x, y) = (i % width, i / width);
+            for ny in y.saturating_sub(1)..(y + 2).min(height) {
+                for nx in x.saturating_sub(1)..(x + 2).min(width) {
+                    let j = ny * width + nx;
+                    if mask[j] && !seen[j] {
+                        seen[j] = true;
+                        stack.push(j);
+                    }
+                }
+            }
+        }
+        out.push(comp);
+    }
+    out
+}
+
+/// Finds graphics among the pixels not yet set in `mask` (earlier stages' overlays), marks them
+/// in `mask` and returns one region per graphic colour. `noise_sigma` is the image's sensor
+/// noise (grey levels).
+pub(crate) fn detect_graphics(rgb: &RgbImage, noise_sigma: f64, mask: &mut [bool]) -> Vec<OverlayRegion> {
+    let (w, h) = (rgb.width() as usize, rgb.height() as usize);
+    let stroke: Vec<bool> = contrast(rgb)
+        .iter()
+        .zip(mask.iter())
+        .map(|(c, masked)| *c >= STROKE_CONTRAST && !masked)
+        .collect();
+    let tol = COLOUR_TOL_MIN + COLOUR_TOL_SIGMAS * noise_sigma;
+    let half_width = ((w.min(h) as f64 * STROKE_HALF_WIDTH_FRACTION).round() as usize).max(STROKE_HALF_WIDTH_MIN_PX);
+    let mut regions = Vec::new();
+    for colour in candidate_colours(rgb, &stroke) {
+        let same: Vec<bool> = rgb
+            .pixels()
+            .zip(mask.iter())
+            .map(|(p, masked)| !masked && colour_distance(p.0, colour) as f64 <= tol)
+            .collect();
+        // Closing first fills the noise holes of a same-coloured skin patch, so that only true
+        // strokes (solid and narrow) erode away.
+        let closed = erode(&dilate(&same, w, h, 1), w, h, 1);
+        let core = erode(&closed, w, h, half_width);
+        let strokes: Vec<Vec<usize>> = seeded_components(&same, &stroke, w)
+            .into_iter()
+            .filter(|comp| {
+                let survivors = comp.iter().filter(|&&i| core[i]).count();
+                comp.len() >= MIN_STROKE_PX
+                    && (survivors as f64) <= THIN_SURVIVOR_MAX * comp.len() as f64
+                    && has_hard_edge(rgb, comp, &closed, colour)
+            })
+            .collect();
+        let total: usize = strokes.iter().map(Vec::len).sum();
+        if total < MIN_GRAPHIC_PX {
+            continue;
+        }
+        let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
+        for &i in strokes.iter().flatten() {
+            mask[i] = true;
+            let (x, y) = (i % w, i / w);
+            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+        }
+        regions.push(OverlayRegion {
+            kind: OverlayKind::Graphic,
+            x: x0 as u32,
+            y: y0 as u32,
+            width: (x1 - x0 + 1) as u32,
+            height: (y1 - y0 + 1) as u32,
+            pixels: total as u64,
+        });
+    }
+    regions
+}

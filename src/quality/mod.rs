@@ -1,0 +1,236 @@
+//! Which pixels of a photo are analysable scalp, and whether the photo is fit to measure.
+//!
+//! Trichoscopy devices burn text bars, captions, scale bars, measurement circles and blank
+//! lines into their photos. They are not hair and they hide the field, so hair counting must
+//! skip them and density must use the field area without them. [`detect_field`] finds them from
+//! image statistics alone — device graphics are synthetic (flat colour, hard strokes of one
+//! colour), skin always has texture and noise — and [`assess_quality`] then judges focus and
+//! exposure over the scalp pixels only. Skin-marker ink is on the skin: it stays scalp.
+
+mod assess;
+mod bands;
+mod graphics;
+mod raster;
+
+use image::RgbImage;
+use serde::{Deserialize, Serialize};
+
+pub use assess::{
+    assess_quality, FocusMeasure, QualityFlag, QualityReport, FOCUS_SCALE_UM_PER_PX, MAX_CLIPPED_FRACTION,
+    MAX_EDGE_BLUR_SIGMA_PX, MIN_MEAN_LUMA, MIN_SCALP_FRACTION,
+};
+
+/// Safety margin (px) added around every overlay: JPEG ringing and chroma subsampling smear a
+/// hard graphic edge over about two pixels.
+pub const OVERLAY_MARGIN_PX: usize = 2;
+
+/// What kind of device overlay a region is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OverlayKind {
+    /// Whole rows or columns of one flat colour (letterbox bands, dropped lines).
+    BlankRows,
+    /// A flat strip along an image edge with text inside it (the device's caption bar).
+    Band,
+    /// Thin strokes of one colour over the field: captions, scale bars, measurement circles.
+    Graphic,
+}
+
+/// One detected overlay: its bounding box and how many pixels it covers (before the
+/// [`OVERLAY_MARGIN_PX`] safety margin).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OverlayRegion {
+    /// What it is.
+    pub kind: OverlayKind,
+    /// Left edge of the bounding box (px).
+    pub x: u32,
+    /// Top edge of the bounding box (px).
+    pub y: u32,
+    /// Bounding-box width (px).
+    pub width: u32,
+    /// Bounding-box height (px).
+    pub height: u32,
+    /// Pixels the overlay itself covers.
+    pub pixels: u64,
+}
+
+/// The analysable field of one photo.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldMask {
+    /// Image width (px).
+    pub width: u32,
+    /// Image height (px).
+    pub height: u32,
+    /// `width × height` flags, row-major: `true` = analysable scalp.
+    pub scalp: Vec<bool>,
+    /// The overlays found (their pixels, plus the margin, are not scalp).
+    pub overlays: Vec<OverlayRegion>,
+    /// Number of scalp pixels (the field area in px).
+    pub scalp_pixels: u64,
+}
+
+impl FieldMask {
+    /// A field with every pixel scalp (no overlays).
+    pub fn full(width: u32, height: u32) -> Self {
+        let n = width as usize * height as usize;
+        Self {
+            width,
+            height,
+            scalp: vec![true; n],
+            overlays: Vec::new(),
+            scalp_pixels: n as u64,
+        }
+    }
+
+    /// Whether (x, y) is analysable scalp; `false` outside the image.
+    pub fn is_scalp(&self, x: u32, y: u32) -> bool {
+        x < self.width && y < self.height && self.scalp[y as usize * self.width as usize + x as usize]
+    }
+
+    /// Share of the frame that is scalp (0–1; 0 for an empty image).
+    pub fn scalp_fraction(&self) -> f64 {
+        let total = self.width as f64 * self.height as f64;
+        if total > 0.0 {
+            self.scalp_pixels as f64 / total
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Finds the device overlays of `rgb` and returns the analysable scalp field.
+///
+/// Blank lines and edge bars are found first (whole lines of one flat colour); device graphics
+/// are then searched among the remaining pixels. Every overlay is widened by
+/// [`OVERLAY_MARGIN_PX`]. Never fails: an image without overlays is all scalp.
+pub fn detect_field(rgb: &RgbImage) -> FieldMask {
+    let (width, height) = rgb.dimensions();
+    let (w, h) = (width as usize, height as usize);
+    let mut covered = vec![false; w * h];
+    let mut overlays = bands::detect_lines(rgb, &mut covered);
+    let noise = raster::noise_sigma(&raster::luma_plane(rgb), w, h);
+    overlays.extend(graphics::detect_graphics(rgb, noise, &mut covered));
+    let covered = raster::dilate(&covered, w, h, OVERLAY_MARGIN_PX);
+    let scalp: Vec<bool> = covered.iter().map(|c| !c).collect();
+    let scalp_pixels = scalp.iter().filter(|s| **s).count() as u64;
+    FieldMask {
+        width,
+        height,
+        scalp,
+        overlays,
+        scalp_pixels,
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_images {
+    //! Hand-built scalp-like images for the unit tests.
+    use image::{Rgb, RgbImage};
+
+    /// Skin: a soft diagonal illumination gradient, 2-D mottling (no line through skin is one
+    /// colour) and hashed uniform ±8 noise (σ ≈ 4.6 levels).
+    pub fn skin(width: u32, height: u32) -> RgbImage {
+        RgbImage::from_fn(width, height, |x, y| {
+            let h = (x.wrapping_mul(0x9E37_79B1) ^ y.wrapping_mul(0x85EB_CA77)).wrapping_mul(0xC2B2_AE3D) >> 28;
+            let (fx, fy) = (x as f32, y as f32);
+            let mottle = (4.0 * (fx / 9.0 + fy / 13.0).sin() + 4.0 * (fy / 7.0 - fx / 17.0).cos()) as i32;
+            let light = x as i32 * 20 / width as i32 + y as i32 * 12 / height as i32;
+            let v = 150 + light + mottle + h as i32 - 8;
+            Rgb([
+                (v + 40).clamp(0, 255) as u8,
+                v.clamp(0, 255) as u8,
+                (v - 25).clamp(0, 255) as u8,
+            ])
+        })
+    }
+
+    /// Paints `colour` where `inside(x, y)`.
+    pub fn paint(img: &mut RgbImage, colour: [u8; 3], inside: impl Fn(f32, f32) -> bool) {
+        for (x, y, p) in img.enumerate_pixels_mut() {
+            if inside(x as f32 + 0.5, y as f32 + 0.5) {
+                p.0 = colour;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_images::{paint, skin};
+    use super::*;
+
+    fn has(field: &FieldMask, kind: OverlayKind) -> bool {
+        field.overlays.iter().any(|o| o.kind == kind)
+    }
+
+    #[test]
+    fn plain_skin_is_all_scalp() {
+        let field = detect_field(&skin(240, 180));
+        assert!(field.overlays.is_empty(), "{:?}", field.overlays);
+        assert_eq!(field.scalp_fraction(), 1.0);
+    }
+
+    #[test]
+    fn a_flat_bar_with_text_at_the_top_is_masked_whole() {
+        let mut img = skin(240, 180);
+        paint(&mut img, [25, 25, 25], |_, y| y < 24.0);
+        // Caption glyph blocks, 3 px strokes, rows 6..18.
+        paint(&mut img, [235, 235, 235], |x, y| {
+            (6.0..18.0).contains(&y) && x < 180.0 && (x as u32 / 3).is_multiple_of(3)
+        });
+        let field = detect_field(&img);
+        assert!(has(&field, OverlayKind::Band), "{:?}", field.overlays);
+        assert!(!field.is_scalp(10, 10) && !field.is_scalp(200, 23));
+        assert!(field.is_scalp(120, 30 + OVERLAY_MARGIN_PX as u32));
+        let expected = 240 * (180 - 24 - OVERLAY_MARGIN_PX as u64);
+        assert_eq!(field.scalp_pixels, expected);
+    }
+
+    #[test]
+    fn blank_rows_are_masked() {
+        let mut img = skin(240, 180);
+        paint(&mut img, [0, 0, 0], |_, y| (90.0..93.0).contains(&y));
+        let field = detect_field(&img);
+        assert!(has(&field, OverlayKind::BlankRows), "{:?}", field.overlays);
+        assert!(!field.is_scalp(50, 91) && field.is_scalp(50, 80));
+    }
+
+    #[test]
+    fn a_one_colour_circle_is_masked_and_its_inside_stays_scalp() {
+        let mut img = skin(240, 180);
+        paint(&mut img, [40, 230, 60], |x, y| {
+            ((x - 120.0).hypot(y - 90.0) - 60.0).abs() <= 1.2
+        });
+        let field = detect_field(&img);
+        assert!(has(&field, OverlayKind::Graphic), "{:?}", field.overlays);
+        assert!(!field.is_scalp(180, 90) && !field.is_scalp(120, 30));
+        assert!(field.is_scalp(120, 90) && field.is_scalp(10, 10));
+    }
+
+    #[test]
+    fn a_dark_smooth_hair_stays_scalp() {
+        let mut img = skin(240, 180);
+        // A 9 px shaft with a shaded profile (dark core, lighter rims), drawn diagonally.
+        for (x, y, p) in img.enumerate_pixels_mut() {
+            let d = ((x as f32 - y as f32 * 1.2) / 1.56f32.sqrt()).abs();
+            if d < 4.5 {
+                let v = (8.0 + 30.0 * (d / 4.5).powi(2)) as u8;
+                p.0 = [v + 4, v, v];
+            }
+        }
+        let field = detect_field(&img);
+        assert!(field.overlays.is_empty(), "{:?}", field.overlays);
+    }
+
+    #[test]
+    fn a_clipped_glare_blob_stays_scalp() {
+        let mut img = skin(240, 180);
+        for (x, y, p) in img.enumerate_pixels_mut() {
+            let d = (x as f32 - 100.0).hypot(y as f32 - 80.0);
+            let add = 400.0 * (-(d / 25.0).powi(2)).exp();
+            p.0 = p.0.map(|c| (c as f32 + add).min(255.0) as u8);
+        }
+        let field = detect_field(&img);
+        assert!(field.overlays.is_empty(), "{:?}", field.overlays);
+    }
+}

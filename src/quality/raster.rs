@@ -1,0 +1,183 @@
+//! Pixel-level helpers shared by the overlay detector and the quality report: luma, per-channel
+//! box means, square dilation/erosion and a sensor-noise estimate, all on row-major buffers.
+
+use image::RgbImage;
+
+/// Rec. 601 luma of an RGB pixel, in grey levels (0–255).
+pub(crate) fn luma(p: [u8; 3]) -> f32 {
+    0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32
+}
+
+/// Luma of every pixel, row-major.
+pub(crate) fn luma_plane(rgb: &RgbImage) -> Vec<f32> {
+    rgb.pixels().map(|p| luma(p.0)).collect()
+}
+
+/// Largest per-channel absolute difference between two colours (grey levels).
+pub(crate) fn colour_distance(a: [u8; 3], b: [u8; 3]) -> u8 {
+    (0..3).map(|c| a[c].abs_diff(b[c])).max().unwrap_or(0)
+}
+
+/// Mean of `plane` over the (2r+1)² square around each pixel (clipped at the border), via an
+/// integral image.
+pub(crate) fn box_mean(plane: &[f32], width: usize, height: usize, r: usize) -> Vec<f32> {
+    let stride = width + 1;
+    let mut integral = vec![0f64; stride * (height + 1)];
+    for y in 0..height {
+        let mut row_sum = 0f64;
+        for x in 0..width {
+            row_sum += plane[y * width + x] as f64;
+            integral[(y + 1) * stride + x + 1] = integral[y * stride + x + 1] + row_sum;
+        }
+    }
+    let mut out = vec![0f32; width * height];
+    for y in 0..height {
+        let (y0, y1) = (y.saturating_sub(r), (y + r + 1).min(height));
+        for x in 0..width {
+            let (x0, x1) = (x.saturating_sub(r), (x + r + 1).min(width));
+            let sum = integral[y1 * stride + x1] - integral[y0 * stride + x1] - integral[y1 * stride + x0]
+                + integral[y0 * stride + x0];
+            out[y * width + x] = (sum / ((y1 - y0) * (x1 - x0)) as f64) as f32;
+        }
+    }
+    out
+}
+
+/// Square (Chebyshev) dilation of `mask` by `r` px; separable, border treated as unset.
+pub(crate) fn dilate(mask: &[bool], width: usize, height: usize, r: usize) -> Vec<bool> {
+    morph(mask, width, height, r, true)
+}
+
+/// Square erosion of `mask` by `r` px; pixels outside the image count as unset.
+pub(crate) fn erode(mask: &[bool], width: usize, height: usize, r: usize) -> Vec<bool> {
+    morph(mask, width, height, r, false)
+}
+
+/// One separable pass of running counts: dilation keeps a pixel if any neighbour within `r` is
+/// set, erosion if all `2r+1` are (outside counts as unset).
+fn morph(mask: &[bool], width: usize, height: usize, r: usize, any: bool) -> Vec<bool> {
+    let pass = |src: &[bool], len: usize, lines: usize, at: &dyn Fn(usize, usize) -> usize| {
+        let mut dst = vec![false; src.len()];
+        for line in 0..lines {
+            let mut prefix = vec![0usize; len + 1];
+            for k in 0..len {
+                prefix[k + 1] = prefix[k] + usize::from(src[at(line, k)]);
+            }
+            for k in 0..len {
+                let (lo, hi) = (k.saturating_sub(r), (k + r + 1).min(len));
+                let set = prefix[hi] - prefix[lo];
+                dst[at(line, k)] = if any { set > 0 } else { set == 2 * r + 1 };
+            }
+        }
+        dst
+    };
+    let rows = pass(mask, width, height, &|y, x| y * width + x);
+    pass(&rows, height, width, &|x, y| y * width + x)
+}
+
+/// Max − min of `plane` over the (2r+1)² square around each pixel (clipped at the border);
+/// separable, so the cost does not grow with the window area.
+pub(crate) fn local_range(plane: &[f32], width: usize, height: usize, r: usize) -> Vec<f32> {
+    let extreme = |src: &[f32], len: usize, lines: usize, at: &dyn Fn(usize, usize) -> usize, max: bool| {
+        let mut dst = vec![0f32; src.len()];
+        for line in 0..lines {
+            for k in 0..len {
+                let window = k.saturating_sub(r)..(k + r + 1).min(len);
+                let values = window.map(|j| src[at(line, j)]);
+                dst[at(line, k)] = if max {
+                    values.fold(f32::MIN, f32::max)
+                } else {
+                    values.fold(f32::MAX, f32::min)
+                };
+            }
+        }
+        dst
+    };
+    let row = |y: usize, x: usize| y * width + x;
+    let col = |x: usize, y: usize| y * width + x;
+    let hi = extreme(&extreme(plane, width, height, &row, true), height, width, &col, true);
+    let lo = extreme(&extreme(plane, width, height, &row, false), height, width, &col, false);
+    hi.iter().zip(&lo).map(|(a, b)| a - b).collect()
+}
+
+/// Sensor-noise σ (grey levels) of a luma plane, by Immerkær's operator (1996): the 3×3
+/// second-difference mask cancels smooth image structure, leaving noise. Averaged per 16×16
+/// tile and taken at the 10th percentile of tiles, so that hair edges and texture (which the
+/// mask does not cancel) in most tiles do not inflate it.
+pub(crate) fn noise_sigma(plane: &[f32], width: usize, height: usize) -> f64 {
+    const TILE: usize = 16;
+    const PERCENTILE: f64 = 0.10;
+    if width < 3 || height < 3 {
+        return 0.0;
+    }
+    let mut tiles = Vec::new();
+    for ty in (1..height - 1).step_by(TILE) {
+        for tx in (1..width - 1).step_by(TILE) {
+            let (mut sum, mut n) = (0f64, 0usize);
+            for y in ty..(ty + TILE).min(height - 1) {
+                for x in tx..(tx + TILE).min(width - 1) {
+                    let v = |dx: isize, dy: isize| {
+                        plane[(y as isize + dy) as usize * width + (x as isize + dx) as usize] as f64
+                    };
+                    let l = v(-1, -1) - 2.0 * v(0, -1) + v(1, -1) - 2.0 * v(-1, 0) + 4.0 * v(0, 0) - 2.0 * v(1, 0)
+                        + v(-1, 1)
+                        - 2.0 * v(0, 1)
+                        + v(1, 1);
+                    sum += l.abs();
+                    n += 1;
+                }
+            }
+            if n > 0 {
+                tiles.push(sum / n as f64);
+            }
+        }
+    }
+    tiles.sort_by(f64::total_cmp);
+    let at = ((tiles.len() as f64 - 1.0) * PERCENTILE).round() as usize;
+    // E|L| = 6σ·sqrt(2/π) for Gaussian noise under this mask.
+    tiles
+        .get(at)
+        .map_or(0.0, |m| m * (std::f64::consts::PI / 2.0).sqrt() / 6.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dilation_and_erosion_are_square_and_border_safe() {
+        let (w, h) = (9, 9);
+        let mut mask = vec![false; w * h];
+        mask[4 * w + 4] = true;
+        let grown = dilate(&mask, w, h, 2);
+        assert_eq!(grown.iter().filter(|v| **v).count(), 25);
+        assert_eq!(erode(&grown, w, h, 2).iter().filter(|v| **v).count(), 1);
+        assert!(erode(&vec![true; w * h], w, h, 1)[0..w].iter().all(|v| !v));
+    }
+
+    #[test]
+    fn local_range_is_max_minus_min_of_the_window() {
+        let plane = vec![0.0, 5.0, 1.0, 9.0, 2.0];
+        assert_eq!(local_range(&plane, 5, 1, 1), vec![5.0, 5.0, 8.0, 8.0, 7.0]);
+    }
+
+    #[test]
+    fn box_mean_averages_the_clipped_window() {
+        let plane = vec![0.0, 3.0, 6.0, 9.0];
+        let m = box_mean(&plane, 4, 1, 1);
+        assert_eq!(m, vec![1.5, 3.0, 6.0, 7.5]);
+    }
+
+    #[test]
+    fn noise_estimate_ignores_gradients_and_finds_noise() {
+        let (w, h) = (64, 64);
+        let ramp: Vec<f32> = (0..w * h).map(|i| (i % w) as f32 * 2.0 + (i / w) as f32).collect();
+        assert!(noise_sigma(&ramp, w, h) < 1e-6);
+        // Deterministic ±5 pseudo-noise (σ = 5).
+        let noisy: Vec<f32> = (0..w * h)
+            .map(|i| 100.0 + if (i * 7919 + i / 3) % 2 == 0 { 5.0 } else { -5.0 })
+            .collect();
+        let s = noise_sigma(&noisy, w, h);
+        assert!(s > 2.0 && s < 12.0, "{s}");
+    }
+}
