@@ -4,9 +4,13 @@
 //! only parses arguments, calls these functions and renders their results.
 #![deny(missing_docs)]
 
+pub mod analyze;
+pub mod eval;
 pub mod geometry;
+pub mod glyphs;
 pub mod measure;
 pub mod quality;
+pub mod report;
 pub mod scan;
 pub mod segment;
 pub mod synth;

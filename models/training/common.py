@@ -253,18 +253,35 @@ def sha256_file(path) -> str:
     return h.hexdigest()
 
 
+HARD_VELLUS, HARD_LIGHT, HARD_DEFOCUS = 1, 2, 4
+
+
+def hard_pixel_map(truth: dict, labels: np.ndarray) -> np.ndarray:
+    """Bits per pixel marking the strata the model tends to miss (uint8):
+    HARD_VELLUS (hair <= VELLUS_MAX_UM wide), HARD_LIGHT (blond/grey/white), HARD_DEFOCUS (out of focus)."""
+    ids = (labels & ID_MASK).astype(np.int32)
+    vellus = np.zeros(ID_MASK + 1, bool)
+    light = np.zeros(ID_MASK + 1, bool)
+    for h in truth.get("hairs", []):
+        vellus[h["id"]] = float(h.get("width_um", 1e9)) <= VELLUS_MAX_UM
+        light[h["id"]] = h.get("colour") in LIGHT_COLOURS
+    out = vellus[ids] * HARD_VELLUS + light[ids] * HARD_LIGHT + ((labels & DEFOCUS_BIT) > 0) * HARD_DEFOCUS
+    return out.astype(np.uint8)
+
+
 def load_set_cached(d, centreline_offset: float = 0.0):
     """Load a rendered set (all images same size) into uint8 arrays, cached as .npz in the set dir.
 
-    Returns dict(images [N,H,W,3], hair [N,H,W] 0/1, centre [N,H,W] 0/1, names).
+    Returns dict(images [N,H,W,3], hair [N,H,W] 0/1, centre [N,H,W] 0/1, hard [N,H,W] bits of
+    hard_pixel_map, names).
     """
     d = Path(d)
-    cache = d / f"cache_off{centreline_offset:+.2f}.npz"
+    cache = d / f"cache_v2_off{centreline_offset:+.2f}.npz"
     truths = list_phantoms(d)
     if cache.exists() and cache.stat().st_mtime >= max(t.stat().st_mtime for t in truths):
         z = np.load(cache)
         return {k: z[k] for k in z.files}
-    imgs, hair, centre, names = [], [], [], []
+    imgs, hair, centre, hard, names = [], [], [], [], []
     for tp in truths:
         t = load_truth(tp)
         img = np.asarray(Image.open(d / t["image"]["file"]).convert("RGB"), dtype=np.uint8)
@@ -273,8 +290,10 @@ def load_set_cached(d, centreline_offset: float = 0.0):
         imgs.append(img)
         hair.append(mask.astype(np.uint8))
         centre.append(centreline_target(t, w, h, offset=centreline_offset))
+        hard.append(hard_pixel_map(t, read_labels(d / t["image"]["labels_file"])))
         names.append(tp.name[: -len(".truth.json")])
-    out = {"images": np.stack(imgs), "hair": np.stack(hair), "centre": np.stack(centre), "names": np.array(names)}
+    out = {"images": np.stack(imgs), "hair": np.stack(hair), "centre": np.stack(centre), "hard": np.stack(hard),
+           "names": np.array(names)}
     np.savez(cache, **out)
     return out
 

@@ -134,7 +134,7 @@ def evaluate(model_path, data_dir, out_path, threads=2, export_info=None, count=
 
     recall = {k: {"recall": _ratio(v[0], v[1]), "pixels": v[1]} for k, v in sorted(strata.items())}
     metrics = {
-        "model": str(Path(model_path).relative_to(REPO_ROOT)) if Path(model_path).resolve().is_relative_to(REPO_ROOT) else str(model_path),
+        "model": str(Path(model_path).resolve().relative_to(REPO_ROOT)) if Path(model_path).resolve().is_relative_to(REPO_ROOT) else str(model_path),
         "model_sha256": sha256_file(model_path),
         "metadata": model.meta,
         "test_set": {"dir": str(data_dir.relative_to(REPO_ROOT)) if data_dir.resolve().is_relative_to(REPO_ROOT) else str(data_dir),

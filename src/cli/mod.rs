@@ -7,6 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod analyze;
+mod eval;
 mod segment;
 mod synth;
 
@@ -20,6 +22,10 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Count and measure every hair in images or folders: JSON + overlay per image, summary.csv.
+    Analyze(analyze::AnalyzeArgs),
+    /// Measure accuracy on phantoms with exact truth: count, density, width and class errors per stratum.
+    Eval(eval::EvalArgs),
     /// Render trichoscopy phantoms with exact ground truth (image, hair mask, labels, truth JSON).
     Synth(synth::SynthArgs),
     /// Run the hair-segmentation model on images and write probability maps (PNG).
@@ -32,6 +38,8 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Synth(args) => synth::run(args).map(|()| ExitCode::SUCCESS),
         Command::Segment(args) => segment::run(args),
+        Command::Analyze(args) => analyze::run(args),
+        Command::Eval(args) => eval::run(args),
     };
     match result {
         Ok(code) => code,

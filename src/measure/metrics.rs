@@ -109,13 +109,13 @@ pub struct ImageMetrics {
     /// Counted hairs with a measured width.
     pub width_measured_count: usize,
     /// Mean width (input px).
-    pub width_mean_px: Option<f64>,
+    pub mean_width_px: Option<f64>,
     /// Median width (input px).
-    pub width_median_px: Option<f64>,
+    pub median_width_px: Option<f64>,
     /// Mean width (µm).
-    pub width_mean_um: Option<f64>,
+    pub mean_width_um: Option<f64>,
     /// Median width (µm).
-    pub width_median_um: Option<f64>,
+    pub median_width_um: Option<f64>,
     /// Sample standard deviation of widths (µm); needs two widths.
     pub width_sd_um: Option<f64>,
     /// Coefficient of variation of widths (SD / mean), the anisotrichosis measure.
@@ -179,10 +179,10 @@ pub fn compute_metrics(
         field_area_mm2: spacing.map(|s| s.area_cm2(field_area_px as f64) * MM2_PER_CM2),
         density_per_cm2: per_cm2(count),
         width_measured_count: widths_px.len(),
-        width_mean_px: mean_and_sd(&widths_px).0,
-        width_median_px: median(widths_px.iter().copied()),
-        width_mean_um: mean_um.filter(|_| calibrated),
-        width_median_um: median(widths_um.iter().copied()).filter(|_| calibrated),
+        mean_width_px: mean_and_sd(&widths_px).0,
+        median_width_px: median(widths_px.iter().copied()),
+        mean_width_um: mean_um.filter(|_| calibrated),
+        median_width_um: median(widths_um.iter().copied()).filter(|_| calibrated),
         width_sd_um: sd_um.filter(|_| calibrated),
         width_cv: mean_um
             .zip(sd_um)
@@ -309,9 +309,9 @@ mod tests {
             (Some(1), Some(1), Some(1))
         );
         assert!((m.terminal_density_per_cm2.unwrap() - 4.0).abs() < 1e-9);
-        assert_eq!(m.width_mean_um, Some(50.0));
-        assert_eq!(m.width_median_um, Some(50.0));
-        assert_eq!(m.width_mean_px, Some(10.0));
+        assert_eq!(m.mean_width_um, Some(50.0));
+        assert_eq!(m.median_width_um, Some(50.0));
+        assert_eq!(m.mean_width_px, Some(10.0));
         assert_eq!(m.width_sd_um, Some(20.0));
         assert_eq!(m.width_cv, Some(0.4));
         assert!((m.thin_hair_fraction.unwrap() - 1.0 / 3.0).abs() < 1e-12);
@@ -372,7 +372,7 @@ mod tests {
             (0, Some(0.0), Some(0.0))
         );
         assert_eq!(
-            (m.width_mean_px, m.width_mean_um, m.width_cv, m.thin_hair_fraction),
+            (m.mean_width_px, m.mean_width_um, m.width_cv, m.thin_hair_fraction),
             (None, None, None, None)
         );
         assert_eq!((m.follicular_units, m.mean_hairs_per_unit), (0, None));
@@ -382,9 +382,9 @@ mod tests {
 
         let hairs = [hair(Some(30.0), 1)];
         let m = compute_metrics(&hairs, QUARTER_CM2_PX, None, &MeasureConfig::default());
-        assert_eq!((m.count, m.width_mean_px), (1, Some(6.0)));
+        assert_eq!((m.count, m.mean_width_px), (1, Some(6.0)));
         assert_eq!(
-            (m.density_per_cm2, m.field_area_mm2, m.width_mean_um),
+            (m.density_per_cm2, m.field_area_mm2, m.mean_width_um),
             (None, None, None)
         );
         assert_eq!(

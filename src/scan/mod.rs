@@ -94,6 +94,29 @@ pub struct Scan {
     pub captured_at: Option<String>,
 }
 
+impl Scan {
+    /// A scan of pixels already in memory (benches, services receiving decoded images):
+    /// format `raw`, `sha256` of the RGB pixel bytes (not of any file), no EXIF facts.
+    pub fn from_rgb(path: PathBuf, rgb: image::RgbImage) -> Self {
+        let sha256 = format!("{:x}", Sha256::digest(rgb.as_raw()));
+        let original = OriginalPixels {
+            width: rgb.width(),
+            height: rgb.height(),
+            bit_depth: 8,
+            colour: "rgb".into(),
+        };
+        Self {
+            path,
+            rgb,
+            sha256,
+            format: "raw".into(),
+            original,
+            exif_orientation: None,
+            captured_at: None,
+        }
+    }
+}
+
 /// Loads a JPEG, PNG or TIFF photo.
 ///
 /// The file is read once. Missing or garbled EXIF is never an error (orientation and capture

@@ -6,6 +6,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use super::raster::Canvas;
+use crate::glyphs::inked_cells;
 
 /// Which overlays a view carries, recorded in the truth.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -21,27 +22,6 @@ pub struct Overlays {
     /// Blank (black) rows: letterbox bands or dropped lines.
     pub blank_rows: bool,
 }
-
-/// 3×5 bitmap glyphs: each row is 3 bits, top row first.
-const GLYPHS: [(char, [u8; 5]); 17] = [
-    ('0', [7, 5, 5, 5, 7]),
-    ('1', [2, 6, 2, 2, 7]),
-    ('2', [7, 1, 7, 4, 7]),
-    ('3', [7, 1, 7, 1, 7]),
-    ('4', [5, 5, 7, 1, 1]),
-    ('5', [7, 4, 7, 1, 7]),
-    ('6', [7, 4, 7, 5, 7]),
-    ('7', [7, 1, 1, 1, 1]),
-    ('8', [7, 5, 7, 5, 7]),
-    ('9', [7, 5, 7, 1, 7]),
-    ('/', [1, 1, 2, 4, 4]),
-    (':', [0, 2, 0, 2, 0]),
-    ('.', [0, 0, 0, 0, 2]),
-    ('x', [0, 5, 2, 5, 0]),
-    ('m', [0, 6, 7, 5, 5]),
-    ('u', [0, 5, 5, 5, 7]),
-    (' ', [0, 0, 0, 0, 0]),
-];
 
 /// Paints overlays on a canvas and remembers which pixels they cover.
 pub struct OverlayPainter<'a> {
@@ -72,19 +52,9 @@ impl<'a> OverlayPainter<'a> {
     }
 
     fn text(&mut self, text: &str, x: i64, y: i64, cell: i64, colour: [f32; 3]) {
-        for (k, ch) in text.chars().enumerate() {
-            let Some((_, rows)) = GLYPHS.iter().find(|g| g.0 == ch) else {
-                continue;
-            };
-            let gx = x + k as i64 * 4 * cell;
-            for (r, bits) in rows.iter().enumerate() {
-                for b in 0..3 {
-                    if bits & (4 >> b) != 0 {
-                        let (px, py) = (gx + b * cell, y + r as i64 * cell);
-                        self.fill(px, py, px + cell, py + cell, colour);
-                    }
-                }
-            }
+        for (cx, cy) in inked_cells(text) {
+            let (px, py) = (x + cx * cell, y + cy * cell);
+            self.fill(px, py, px + cell, py + cell, colour);
         }
     }
 

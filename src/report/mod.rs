@@ -1,0 +1,17 @@
+//! Output formats: the per-image JSON, the folder's `summary.csv`, the overlay PNG and the
+//! provenance every result carries. Only this module knows how results are written.
+
+mod image_report;
+mod overlay;
+mod provenance;
+mod summary_csv;
+
+pub use image_report::{
+    FieldRecord, ImageReport, InputRecord, TimingsRecord, IMAGE_REPORT_KIND, IMAGE_REPORT_SCHEMA_VERSION,
+};
+pub use overlay::{
+    draw_overlay, hair_colour, INTERMEDIATE_COLOUR, NOT_COUNTED_COLOUR, TERMINAL_COLOUR, UNCLASSIFIED_COLOUR,
+    VELLUS_COLOUR,
+};
+pub use provenance::{ModelRecord, Provenance, TOOL_NAME};
+pub use summary_csv::{write_summary_csv, SummaryError, SummaryRow};
