@@ -24,6 +24,13 @@ fn analyze(args: &[&std::ffi::OsStr]) -> Output {
         .expect("tricho runs")
 }
 
+/// `tricho analyze INPUTS... --um-per-px 5 --out OUT`.
+fn analyze_at_5_um(inputs: &[&std::ffi::OsStr], out: &Path) -> Output {
+    let mut args: Vec<&std::ffi::OsStr> = inputs.to_vec();
+    args.extend(["--um-per-px".as_ref(), "5".as_ref(), "--out".as_ref(), out.as_os_str()]);
+    analyze(&args)
+}
+
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -60,13 +67,7 @@ fn a_folder_is_analysed_into_typed_json_overlays_and_a_summary() {
     )
     .unwrap();
     let out_dir = dir.path().join("out");
-    let out = analyze(&[
-        images.as_os_str(),
-        "--um-per-px".as_ref(),
-        "5".as_ref(),
-        "--out".as_ref(),
-        out_dir.as_os_str(),
-    ]);
+    let out = analyze_at_5_um(&[images.as_os_str()], &out_dir);
     assert!(out.status.success(), "{}", stderr(&out));
     for stem in ["0000", "crossing"] {
         let r = report(&out_dir.join(format!("{stem}.json")));
@@ -148,13 +149,7 @@ fn bad_files_are_reported_by_name_and_cause_and_the_rest_is_analysed() {
     std::fs::create_dir_all(&images).unwrap();
     let bad = write_bad_inputs(&images);
     let out_dir = dir.path().join("out");
-    let out = analyze(&[
-        images.as_os_str(),
-        "--um-per-px".as_ref(),
-        "5".as_ref(),
-        "--out".as_ref(),
-        out_dir.as_os_str(),
-    ]);
+    let out = analyze_at_5_um(&[images.as_os_str()], &out_dir);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(out_dir.join("good.json").exists(), "{err}");
@@ -196,13 +191,7 @@ fn sixteen_bit_tiff_greyscale_and_rgba_images_are_analysed() {
         .save(dir.path().join("alpha.png"))
         .unwrap();
     let out_dir = dir.path().join("out");
-    let out = analyze(&[
-        dir.path().as_os_str(),
-        "--um-per-px".as_ref(),
-        "5".as_ref(),
-        "--out".as_ref(),
-        out_dir.as_os_str(),
-    ]);
+    let out = analyze_at_5_um(&[dir.path().as_os_str()], &out_dir);
     assert!(out.status.success(), "{}", stderr(&out));
     let deep = report(&out_dir.join("deep.json"));
     let alpha = report(&out_dir.join("alpha.json"));
@@ -227,13 +216,7 @@ fn an_unwritable_output_folder_fails_before_any_work() {
     let blocker = dir.path().join("file");
     std::fs::write(&blocker, b"x").unwrap();
     let out_dir = blocker.join("out");
-    let out = analyze(&[
-        fixture("0000.png").as_os_str(),
-        "--um-per-px".as_ref(),
-        "5".as_ref(),
-        "--out".as_ref(),
-        out_dir.as_os_str(),
-    ]);
+    let out = analyze_at_5_um(&[fixture("0000.png").as_os_str()], &out_dir);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("output folder"), "{}", stderr(&out));
 }
@@ -243,14 +226,7 @@ fn a_missing_or_unreadable_folder_is_reported_and_the_other_inputs_analysed() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("no-such-folder");
     let out_dir = dir.path().join("out");
-    let out = analyze(&[
-        missing.as_os_str(),
-        fixture("0000.png").as_os_str(),
-        "--um-per-px".as_ref(),
-        "5".as_ref(),
-        "--out".as_ref(),
-        out_dir.as_os_str(),
-    ]);
+    let out = analyze_at_5_um(&[missing.as_os_str(), fixture("0000.png").as_os_str()], &out_dir);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("no-such-folder"), "{}", stderr(&out));
     assert!(out_dir.join("0000.json").exists());

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::Command;
 
 use image::{GrayImage, ImageBuffer, Luma};
+use tricho::geometry::distance_to_polyline;
 use tricho::synth::pair::{HairFate, PairTruth};
 use tricho::synth::render::DEFOCUS_LABEL_BIT;
 use tricho::synth::truth::{HairTruth, PhantomTruth, MIN_COUNTED_LENGTH_UM};
@@ -73,23 +74,6 @@ fn same_seed_gives_byte_identical_files_and_another_seed_differs() {
     }
 }
 
-/// Distance from `p` to the polyline, in px.
-fn distance_to(path: &[[f64; 2]], p: [f64; 2]) -> f64 {
-    path.windows(2)
-        .map(|s| {
-            let (a, b) = (s[0], s[1]);
-            let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
-            let len2 = dx * dx + dy * dy;
-            let t = if len2 > 0.0 {
-                (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2).clamp(0.0, 1.0)
-            } else {
-                0.0
-            };
-            ((p[0] - a[0] - t * dx).powi(2) + (p[1] - a[1] - t * dy).powi(2)).sqrt()
-        })
-        .fold(f64::INFINITY, f64::min)
-}
-
 /// Samples (every 0.25 px) of the centreline's stretch at full width: away from the opening's
 /// first pixel, the cut end's last pixel, and a natural tip's taper.
 fn full_width_samples(hair: &HairTruth, um_per_px: f64) -> Vec<[f64; 2]> {
@@ -151,7 +135,7 @@ fn mask_and_labels_agree_with_centrelines_and_widths_within_a_pixel() {
             let hair = by_id
                 .get(&id)
                 .unwrap_or_else(|| panic!("label {id} has no hair in the truth"));
-            let d = distance_to(&hair.centreline_px, [x as f64 + 0.5, y as f64 + 0.5]);
+            let d = distance_to_polyline([x as f64 + 0.5, y as f64 + 0.5], &hair.centreline_px);
             assert!(
                 d <= hair.width_um / s / 2.0 + 1.0,
                 "pixel {x},{y} is {d:.2} px from hair {id}"

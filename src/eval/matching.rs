@@ -2,7 +2,7 @@
 //! it runs within half the true shaft width (plus a pixel) of it. Used to score widths and
 //! classes hair by hair.
 
-use crate::geometry::distance;
+use crate::geometry::distance_to_polyline;
 
 /// Fraction of a traced centreline that must lie along a true one for the two to match.
 pub const MIN_SHARED_FRACTION: f64 = 0.6;
@@ -40,29 +40,6 @@ impl Track<'_> {
 /// The tolerance for a true hair `width_px` wide.
 pub fn tolerance_px(width_px: f64) -> f64 {
     (width_px / 2.0 + CENTRELINE_SLACK_PX).max(MIN_TOLERANCE_PX)
-}
-
-/// Distance from `p` to the polyline `line`.
-fn distance_to_polyline(p: [f64; 2], line: &[[f64; 2]]) -> f64 {
-    match line {
-        [] => f64::INFINITY,
-        [only] => distance(p, *only),
-        _ => line
-            .windows(2)
-            .map(|s| distance_to_segment(p, s[0], s[1]))
-            .fold(f64::INFINITY, f64::min),
-    }
-}
-
-fn distance_to_segment(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
-    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
-    let len2 = dx * dx + dy * dy;
-    let t = if len2 > 0.0 {
-        (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    distance(p, [a[0] + t * dx, a[1] + t * dy])
 }
 
 /// Fraction of `traced`'s points within `truth.tolerance_px` of `truth`'s centreline.
@@ -141,6 +118,5 @@ mod tests {
         let piece: Vec<[f64; 2]> = (10..20).map(|x| [f64::from(x), 6.5]).collect();
         assert!((shared_fraction(&piece, &truth[0]) - 1.0).abs() < 1e-12);
         assert_eq!(match_hairs(&[&piece], &truth), vec![(0, 0)]);
-        assert_eq!(distance_to_segment([0.0, 3.0], [1.0, 0.0], [1.0, 0.0]), 10f64.sqrt());
     }
 }

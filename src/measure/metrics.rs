@@ -3,8 +3,7 @@
 //! follicular units — computed from measured hairs, in micrometres and cm² where the image
 //! is calibrated and never invented where it is not.
 
-use std::collections::BTreeMap;
-
+use crate::trace::unit_size_histogram;
 use serde::{Deserialize, Serialize};
 
 use super::hairs::MeasuredHair;
@@ -239,19 +238,6 @@ fn width_histogram(widths_um: &[f64], config: &MeasureConfig) -> Vec<WidthBin> {
         bins[k].count += 1;
     }
     bins
-}
-
-/// Number of follicular units holding 1, 2, 3 and 4 or more hairs, from the hairs' unit ids.
-pub fn unit_size_histogram(unit_ids: impl IntoIterator<Item = u32>) -> [usize; 4] {
-    let mut sizes = BTreeMap::<u32, usize>::new();
-    for id in unit_ids {
-        *sizes.entry(id).or_default() += 1;
-    }
-    let mut histogram = [0; 4];
-    for size in sizes.values() {
-        histogram[(size - 1).min(3)] += 1;
-    }
-    histogram
 }
 
 #[cfg(test)]

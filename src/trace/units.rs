@@ -97,11 +97,12 @@ fn rough_width_px(points: &[[f64; 2]], mask: &BinaryImage, radius_px: &[f64]) ->
     (2.0 * radii[radii.len() / 2] - 1.0).max(1.0)
 }
 
-/// Number of follicular units holding 1, 2, 3 and 4 or more of `hairs`.
-pub fn unit_size_histogram(hairs: &[TracedHair]) -> [usize; 4] {
+/// Number of follicular units holding 1, 2, 3 and 4 or more hairs, from the hairs' unit ids
+/// (e.g. `hairs.iter().map(|h| h.unit_id)`).
+pub fn unit_size_histogram(unit_ids: impl IntoIterator<Item = u32>) -> [usize; 4] {
     let mut sizes = std::collections::BTreeMap::<u32, usize>::new();
-    for hair in hairs {
-        *sizes.entry(hair.unit_id).or_default() += 1;
+    for id in unit_ids {
+        *sizes.entry(id).or_default() += 1;
     }
     let mut histogram = [0; 4];
     for size in sizes.values() {
@@ -127,7 +128,7 @@ mod tests {
     #[test]
     fn histogram_counts_units_by_size() {
         let hairs: Vec<TracedHair> = [1, 2, 2, 3, 3, 3, 4, 4, 4, 4, 4, 5].map(hair).into();
-        assert_eq!(unit_size_histogram(&hairs), [2, 1, 1, 1]);
+        assert_eq!(unit_size_histogram(hairs.iter().map(|h| h.unit_id)), [2, 1, 1, 1]);
     }
 
     #[test]
@@ -148,6 +149,6 @@ mod tests {
         let hairs = super::super::trace_hairs(&map, None, 60, 40, &super::super::TraceConfig::default()).unwrap();
         assert_eq!(hairs.len(), 2, "{hairs:?}");
         assert_eq!(hairs[0].unit_id, hairs[1].unit_id);
-        assert_eq!(unit_size_histogram(&hairs), [0, 1, 0, 0]);
+        assert_eq!(unit_size_histogram(hairs.iter().map(|h| h.unit_id)), [0, 1, 0, 0]);
     }
 }
