@@ -15,7 +15,7 @@ use super::{HairModel, ModelError};
 use crate::units::PixelSpacing;
 
 /// Default tile edge at model scale, in pixels (rounded up to the model's tile multiple).
-pub const DEFAULT_TILE_PX: u32 = 512;
+pub const DEFAULT_TILE_PX: u32 = 1024;
 
 /// How one image axis is cut into tiles.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +53,12 @@ impl AxisTiling {
                 starts: vec![0],
             };
         }
+        // As few tiles as windows of at most `window` allow, then the smallest window that
+        // still covers the axis with that many: tiles of equal size, no mostly-empty last tile.
+        let max_valid = window - 2 * context;
+        let tiles = (len - ramp).div_ceil(max_valid - ramp).max(1);
+        let valid = (len + (tiles - 1) * ramp).div_ceil(tiles).max(2 * ramp);
+        let window = round_up(valid + 2 * context, multiple).min(window);
         let valid = window - 2 * context;
         let stride = valid - ramp;
         let mut starts = vec![0];
