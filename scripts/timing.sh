@@ -7,7 +7,8 @@
 #        N=200 bash scripts/timing.sh        # the memory run (peak must not grow with N)
 # Environment: N (40), SEED (940000), SIZE (1280x960), UM_PER_PX (5), JOBS (CPU cores; the
 #   Python pool size, tricho uses one worker per core by default), WORK (a fresh temp folder),
-#   SKIP_BUILD=1 to use the existing target/release/tricho, PYTHON (python3.11) for the venv.
+#   SKIP_BUILD=1 to use the existing target/release/tricho, SKIP_PYTHON=1 to time tricho only
+#   (the 200-image memory run), PYTHON (python3.11) for the venv.
 #
 # Builds nothing but `cargo build --release`; installs the pinned ONNX Runtime (.ort/) and a
 # git-ignored .venv-compare/ with scripts/python_pipeline/requirements.txt when missing.
@@ -94,8 +95,10 @@ if "$TRICHO" analyze --help >/dev/null 2>&1; then
 else
     echo "warning: $TRICHO has no \`analyze\` subcommand; timing the Python pipeline only" >&2
 fi
-measure python "$VENV/bin/python" scripts/python_pipeline/pipeline.py "$WORK/images" \
-    --um-per-px "$UM_PER_PX" --jobs "$JOBS" --threads 1 --out "$WORK/out-python" || true
+if [[ "${SKIP_PYTHON:-0}" != 1 ]]; then
+    measure python "$VENV/bin/python" scripts/python_pipeline/pipeline.py "$WORK/images" \
+        --um-per-px "$UM_PER_PX" --jobs "$JOBS" --threads 1 --out "$WORK/out-python" || true
+fi
 
 row() {  # row NAME LABEL: one Markdown table row from $WORK/NAME.measure
     [[ -f "$WORK/$1.measure" ]] || { echo "| $2 | $IMAGES | n/a | n/a | n/a | n/a | n/a |"; return; }
@@ -115,4 +118,18 @@ if [[ -f "$WORK/tricho.measure" && -f "$WORK/python.measure" ]]; then
     read -r pw _ pp _ < "$WORK/python.measure"
     awk -v tw="$tw" -v pw="$pw" -v tp="$tp" -v pp="$pp" 'BEGIN {
         printf "\nratio: tricho is %.2fx the Python pipeline'"'"'s images/s; peak tree PSS %.2fx\n", pw / tw, tp / pp }'
+fi
+
+if [[ -d "$WORK/out-tricho" ]]; then
+    echo
+    echo "tricho mean time per image and stage (ms, one worker; from the reports' timings_ms):"
+    "$VENV/bin/python" - "$WORK/out-tricho" <<'PY'
+import glob, json, sys
+rows = [json.load(open(f))["timings_ms"] for f in glob.glob(sys.argv[1] + "/*.json")]
+if rows:
+    keys = list(rows[0])
+    print("| " + " | ".join(keys) + " |")
+    print("|" + " --- |" * len(keys))
+    print("| " + " | ".join(f"{sum(r[k] for r in rows) / len(rows):.0f}" for k in keys) + " |")
+PY
 fi
