@@ -42,5 +42,5 @@ train --seed 2 --lr 2e-3 --init $RUNS/main/best.pt \
 # stage 3 (recorded in models/training/train_summary.json): exports models/hairseg.onnx, evaluates, writes the card
 train --seed 3 --lr 1.5e-3 --init $RUNS/finetune/best.pt \
   --weight-vellus 8 --weight-light 1 --weight-defocus 1 --fn-weight 0.5 --coarse-prob 0.5 \
-  --steps "${STAGE3_STEPS:?set from train_summary.json}" --schedule-plan "${STAGE3_PLAN:?set from train_summary.json}" \
+  --steps 1041 --schedule-plan 12:773,200:844,300:763,400:1039,500:1059,600:1070,700:1023,800:1041 \
   --run-dir $RUNS/finetune2 --record-command "models/training/reproduce.sh (stage 3)" "$@"
