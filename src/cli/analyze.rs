@@ -13,10 +13,10 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
-use tricho::analyze::{analyze_scan, collect_images, AnalysisConfig, ImageInput, PerThread};
+use tricho::analyze::{analyze_scan, collect_images, AnalysisConfig, ImageInput};
 use tricho::report::{draw_overlay, write_summary_csv, ImageReport, Provenance, SummaryRow};
 use tricho::scan::{load_scan, resolve_calibration, validate_um_per_px, DeviceProfile};
-use tricho::segment::{default_model_path, HairModel, DEFAULT_MODEL};
+use tricho::segment::HairModel;
 
 /// Arguments of `tricho analyze`.
 #[derive(Args, Debug)]
@@ -78,16 +78,10 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
         ));
     }
     let device = args.device_profile.as_deref().map(DeviceProfile::load).transpose()?;
-    let model_path = args
-        .model
-        .clone()
-        .or_else(default_model_path)
-        .ok_or_else(|| anyhow!("cannot find {DEFAULT_MODEL}; pass --model PATH"))?;
+    let model_path = super::model_path(args.model.clone())?;
     prepare_output_folder(&args.out)?;
-    // Load once up front so a bad model or runtime fails before any work.
-    let first_model = HairModel::load(&model_path, args.ort_dylib.as_deref())?;
-    let provenance = Provenance::new(&first_model, config.clone());
-    drop(first_model);
+    let models = super::WorkerModels::new(&model_path, args.ort_dylib.as_deref())?;
+    let provenance = models.with(|model| Ok(Provenance::new(model, config.clone())))?;
 
     let (inputs, input_errors) = collect_images(&args.paths);
     for e in &input_errors {
@@ -105,19 +99,12 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
         device: device.as_ref(),
         out: &args.out,
     };
-    let models = PerThread::new();
     let bar = progress_bar(inputs.len());
     let started = Instant::now();
     let mut rows: Vec<SummaryRow> = inputs
         .par_iter()
         .map(|input| {
-            let result = models
-                .with(
-                    || HairModel::load(&model_path, args.ort_dylib.as_deref()),
-                    |model| analyze_guarded(model, input, &job, &provenance),
-                )
-                .map_err(anyhow::Error::from)
-                .and_then(|r| r);
+            let result = models.with(|model| analyze_guarded(model, input, &job, &provenance));
             bar.inc(1);
             match result {
                 Ok(row) => row,

@@ -9,10 +9,10 @@ use clap::Args;
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 
-use tricho::analyze::{analyze_scan, AnalysisConfig, PerThread};
+use tricho::analyze::{analyze_scan, AnalysisConfig};
 use tricho::eval::{markdown_report, score_phantom, summarise, PhantomScore};
 use tricho::scan::{load_scan, Calibration, CalibrationSource};
-use tricho::segment::{default_model_path, HairModel, DEFAULT_MODEL};
+use tricho::segment::HairModel;
 use tricho::synth::truth::PhantomTruth;
 use tricho::units::PixelSpacing;
 
@@ -71,29 +71,18 @@ fn score_one(model: &mut HairModel, truth_path: &Path, config: &AnalysisConfig) 
 /// Scores every phantom and prints the Markdown accuracy table. Exit code 1 if any phantom
 /// could not be scored (the table then covers the others).
 pub fn run(args: EvalArgs) -> Result<ExitCode> {
-    let model_path = args
-        .model
-        .clone()
-        .or_else(default_model_path)
-        .ok_or_else(|| anyhow!("cannot find {DEFAULT_MODEL}; pass --model PATH"))?;
-    HairModel::load(&model_path, args.ort_dylib.as_deref())?;
+    let model_path = super::model_path(args.model.clone())?;
+    let models = super::WorkerModels::new(&model_path, args.ort_dylib.as_deref())?;
     let files = truth_files(&args.dirs)?;
     if files.is_empty() {
         return Err(anyhow!("no *.truth.json phantoms in {:?}", args.dirs));
     }
     let config = AnalysisConfig::default();
-    let models = PerThread::new();
     let bar = ProgressBar::new(files.len() as u64);
     let results: Vec<Result<PhantomScore>> = files
         .par_iter()
         .map(|path| {
-            let result = models
-                .with(
-                    || HairModel::load(&model_path, args.ort_dylib.as_deref()),
-                    |model| score_one(model, path, &config),
-                )
-                .map_err(anyhow::Error::from)
-                .and_then(|r| r);
+            let result = models.with(|model| score_one(model, path, &config));
             bar.inc(1);
             result
         })

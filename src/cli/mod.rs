@@ -3,9 +3,13 @@
 //! Exit codes: 0 success, 1 the command failed (the message names the file and the cause),
 //! 2 invalid arguments (clap's convention).
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::{anyhow, Result};
 use clap::{Parser, Subcommand};
+use tricho::analyze::PerThread;
+use tricho::segment::{default_model_path, HairModel, DEFAULT_MODEL};
 
 mod analyze;
 mod eval;
@@ -47,5 +51,40 @@ pub fn main() -> ExitCode {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The model to use: `--model` if given, else the committed default.
+fn model_path(explicit: Option<PathBuf>) -> Result<PathBuf> {
+    explicit
+        .or_else(default_model_path)
+        .ok_or_else(|| anyhow!("cannot find {DEFAULT_MODEL}; pass --model PATH"))
+}
+
+/// One loaded model per worker thread for the whole run (ONNX sessions take `&mut self`).
+struct WorkerModels<'a> {
+    path: &'a Path,
+    ort_dylib: Option<&'a Path>,
+    models: PerThread<HairModel>,
+}
+
+impl<'a> WorkerModels<'a> {
+    /// Loads the calling thread's model now, so a bad model or runtime fails before any work.
+    fn new(path: &'a Path, ort_dylib: Option<&'a Path>) -> Result<Self> {
+        let workers = Self {
+            path,
+            ort_dylib,
+            models: PerThread::new(),
+        };
+        workers.with(|_| Ok(()))?;
+        Ok(workers)
+    }
+
+    /// Runs `f` with this worker's model, loading it on first use.
+    fn with<R>(&self, f: impl FnOnce(&mut HairModel) -> Result<R>) -> Result<R> {
+        self.models
+            .with(|| HairModel::load(self.path, self.ort_dylib), f)
+            .map_err(anyhow::Error::from)
+            .and_then(|r| r)
     }
 }

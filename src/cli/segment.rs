@@ -10,7 +10,7 @@ use image::GrayImage;
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 
-use tricho::segment::{default_model_path, HairModel, DEFAULT_MODEL};
+use tricho::segment::HairModel;
 use tricho::units::PixelSpacing;
 
 /// Arguments of `tricho segment`.
@@ -68,30 +68,19 @@ fn segment_one(model: &mut HairModel, image: &Path, spacing: PixelSpacing, out: 
 pub fn run(args: SegmentArgs) -> Result<ExitCode> {
     let spacing = PixelSpacing::new(args.um_per_px)
         .ok_or_else(|| anyhow!("--um-per-px must be a positive number (got {})", args.um_per_px))?;
-    let model_path = args
-        .model
-        .clone()
-        .or_else(default_model_path)
-        .ok_or_else(|| anyhow!("cannot find {DEFAULT_MODEL}; pass --model PATH"))?;
+    let model_path = super::model_path(args.model.clone())?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create output folder {}", args.out.display()))?;
-    // Load once up front so a bad model or runtime fails before any work.
-    HairModel::load(&model_path, args.ort_dylib.as_deref())?;
+    let models = super::WorkerModels::new(&model_path, args.ort_dylib.as_deref())?;
     let bar = ProgressBar::new(args.images.len() as u64);
     let results: Vec<(PathBuf, Result<Vec<PathBuf>>)> = args
         .images
         .par_iter()
-        .map_init(
-            || HairModel::load(&model_path, args.ort_dylib.as_deref()),
-            |model, image| {
-                let result = match model {
-                    Ok(model) => segment_one(model, image, spacing, &args.out),
-                    Err(e) => Err(anyhow!("cannot load model {}: {e}", model_path.display())),
-                };
-                bar.inc(1);
-                (image.clone(), result)
-            },
-        )
+        .map(|image| {
+            let result = models.with(|model| segment_one(model, image, spacing, &args.out));
+            bar.inc(1);
+            (image.clone(), result)
+        })
         .collect();
     bar.finish_and_clear();
     let mut failed = 0;
