@@ -13,6 +13,18 @@ pub fn polyline_length(points: &[[f64; 2]]) -> f64 {
 
 /// Distance from `p` to the segment `a`–`b` (to `a` if the segment is a point).
 pub fn distance_to_segment(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
+    distance(p, closest_point_on_segment(p, a, b))
+}
+
+/// Squared distance from `p` to the segment `a`–`b`: for comparisons in hot loops, where the
+/// square root (and `hypot`'s overflow care) would be wasted.
+pub fn squared_distance_to_segment(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
+    let c = closest_point_on_segment(p, a, b);
+    (p[0] - c[0]).powi(2) + (p[1] - c[1]).powi(2)
+}
+
+/// The point of the segment `a`–`b` nearest to `p` (`a` if the segment is a point).
+fn closest_point_on_segment(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> [f64; 2] {
     let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
     let len2 = dx * dx + dy * dy;
     let t = if len2 > 0.0 {
@@ -20,7 +32,7 @@ pub fn distance_to_segment(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
     } else {
         0.0
     };
-    distance(p, [a[0] + t * dx, a[1] + t * dy])
+    [a[0] + t * dx, a[1] + t * dy]
 }
 
 /// Distance from `p` to the polyline `line` (infinite for an empty one).
@@ -43,6 +55,8 @@ mod tests {
     fn distances_to_segments_and_polylines() {
         assert_eq!(distance_to_segment([0.0, 3.0], [1.0, 0.0], [1.0, 0.0]), 10f64.sqrt());
         assert_eq!(distance_to_segment([2.0, 3.0], [0.0, 0.0], [4.0, 0.0]), 3.0);
+        assert_eq!(squared_distance_to_segment([6.0, 4.0], [0.0, 0.0], [3.0, 0.0]), 25.0);
+        assert_eq!(squared_distance_to_segment([3.0, 4.0], [0.0, 0.0], [0.0, 0.0]), 25.0);
         assert_eq!(
             distance_to_polyline([5.0, 1.0], &[[0.0, 0.0], [4.0, 0.0], [4.0, 4.0]]),
             1.0

@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use crate::geometry::squared_distance_to_segment;
+
 /// A centreline segment: (hair index, start, end).
 type Segment = (usize, [f64; 2], [f64; 2]);
 
@@ -57,9 +59,9 @@ impl SegmentIndex {
         (x0..=x1).any(|cx| {
             (y0..=y1).any(|cy| {
                 self.cells.get(&(cx, cy)).is_some_and(|segments| {
-                    segments
-                        .iter()
-                        .any(|&(hair, a, b)| hair != exclude && distance_to_segment(p, a, b) <= reach(hair))
+                    segments.iter().any(|&(hair, a, b)| {
+                        hair != exclude && squared_distance_to_segment(p, a, b) <= reach(hair).powi(2)
+                    })
                 })
             })
         })
@@ -68,18 +70,6 @@ impl SegmentIndex {
 
 fn cell(coordinate: f64, cell_px: f64) -> i64 {
     (coordinate / cell_px).floor() as i64
-}
-
-/// Distance from `p` to the segment from `a` to `b`.
-fn distance_to_segment(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
-    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
-    let length_sq = dx * dx + dy * dy;
-    let t = if length_sq > 0.0 {
-        (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / length_sq).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    (p[0] - a[0] - t * dx).hypot(p[1] - a[1] - t * dy)
 }
 
 #[cfg(test)]
@@ -97,6 +87,5 @@ mod tests {
         // A hair never counts as near itself.
         assert!(!index.any_other_within([40.0, 10.0], 0, 6.0, |_| 6.0));
         assert!(index.any_other_within([40.0, 12.0], 1, 6.0, |_| 6.0));
-        assert_eq!(distance_to_segment([3.0, 4.0], [0.0, 0.0], [0.0, 0.0]), 5.0);
     }
 }

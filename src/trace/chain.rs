@@ -36,6 +36,7 @@ pub(crate) fn chain_edges(
     let mut visited = vec![false; graph.edges.len()];
     let mut chains = Vec::new();
     let live = graph.live_edges().count();
+    let degrees = graph.degrees();
     for (first, _) in graph.live_edges() {
         if visited[first] {
             continue;
@@ -58,12 +59,12 @@ pub(crate) fn chain_edges(
                 None => break,
             }
         }
-        chains.push(build_chain(graph, &segments, smoothing_half_window));
+        chains.push(build_chain(graph, &degrees, &segments, smoothing_half_window));
     }
     chains
 }
 
-fn build_chain(graph: &Graph, segments: &[EdgeEnd], smoothing_half_window: usize) -> Chain {
+fn build_chain(graph: &Graph, degrees: &[usize], segments: &[EdgeEnd], smoothing_half_window: usize) -> Chain {
     let oriented = |&(edge, end): &EdgeEnd| -> Vec<[f64; 2]> {
         let path = &graph.edges[edge].path;
         if end == 0 {
@@ -92,7 +93,7 @@ fn build_chain(graph: &Graph, segments: &[EdgeEnd], smoothing_half_window: usize
         (Some(&(e0, d0)), Some(&(e1, d1))) => [graph.edges[e0].ends[d0], graph.edges[e1].ends[1 - d1]],
         _ => [0, 0],
     };
-    let free = end_nodes.map(|n| graph.degree(n) == 1);
+    let free = end_nodes.map(|n| degrees[n] == 1);
     Chain {
         points: smooth(&points, smoothing_half_window),
         end_nodes,

@@ -151,11 +151,15 @@ impl Graph {
         });
     }
 
-    /// Number of live edge ends at `node` (a loop counts twice).
-    pub fn degree(&self, node: usize) -> usize {
-        self.live_edges()
-            .map(|(_, e)| e.ends.iter().filter(|&&n| n == node).count())
-            .sum()
+    /// Degree of every node at once (one pass over the edges; a loop counts twice).
+    pub fn degrees(&self) -> Vec<usize> {
+        let mut degrees = vec![0; self.nodes.len()];
+        for (_, edge) in self.live_edges() {
+            for &n in &edge.ends {
+                degrees[n] += 1;
+            }
+        }
+        degrees
     }
 
     /// Live edges with their ids.
@@ -169,7 +173,7 @@ impl Graph {
     pub fn prune_spurs(&mut self, factor: f64, min_px: f64) -> usize {
         let mut removed = 0;
         for _round in 0..3 {
-            let degrees: Vec<usize> = (0..self.nodes.len()).map(|n| self.degree(n)).collect();
+            let degrees = self.degrees();
             let mut candidates: Vec<(usize, usize, f64)> = Vec::new();
             for (id, edge) in self.live_edges() {
                 let [a, b] = edge.ends;
@@ -203,9 +207,10 @@ impl Graph {
                 break;
             }
         }
-        for n in 0..self.nodes.len() {
-            if self.degree(n) == 0 {
-                self.nodes[n].alive = false;
+        let degrees = self.degrees();
+        for (node, degree) in self.nodes.iter_mut().zip(degrees) {
+            if degree == 0 {
+                node.alive = false;
             }
         }
         removed
@@ -216,8 +221,8 @@ impl Graph {
     /// edges contracted.
     pub fn merge_junctions(&mut self, factor: f64) -> usize {
         let mut merged = 0;
+        let mut degrees = self.degrees();
         loop {
-            let degrees: Vec<usize> = (0..self.nodes.len()).map(|n| self.degree(n)).collect();
             let found = self.live_edges().find_map(|(id, e)| {
                 let [a, b] = e.ends;
                 let close = e.length_px() <= factor * self.nodes[a].radius_px.max(self.nodes[b].radius_px);
@@ -235,6 +240,8 @@ impl Graph {
             ];
             node.radius_px = node.radius_px.max(gone_radius);
             self.nodes[gone].alive = false;
+            degrees[keep] += degrees[gone] - 2;
+            degrees[gone] = 0;
             for edge in self.edges.iter_mut().filter(|e| e.alive) {
                 for end in edge.ends.iter_mut().filter(|n| **n == gone) {
                     *end = keep;
@@ -285,7 +292,13 @@ mod tests {
         ]);
         let graph = Graph::from_skeleton(&skeleton, &vec![1.0; 63]);
         assert_eq!(graph.edges.len(), 4);
-        let junctions: Vec<usize> = (0..graph.nodes.len()).filter(|&n| graph.degree(n) == 4).collect();
+        let junctions: Vec<usize> = graph
+            .degrees()
+            .iter()
+            .enumerate()
+            .filter(|(_, &d)| d == 4)
+            .map(|(n, _)| n)
+            .collect();
         assert_eq!(junctions.len(), 1);
         assert_eq!(graph.nodes[junctions[0]].centre, [4.5, 4.5]);
         let lengths: Vec<f64> = graph.edges.iter().map(Edge::length_px).collect();
@@ -328,7 +341,7 @@ mod tests {
         let junction = (0..graph.nodes.len())
             .find(|&n| graph.nodes[n].radius_px == 1.5)
             .unwrap();
-        assert_eq!(graph.degree(junction), 2);
+        assert_eq!(graph.degrees()[junction], 2);
     }
 
     #[test]
@@ -343,9 +356,15 @@ mod tests {
             "......#..",
         ]);
         let mut graph = Graph::from_skeleton(&skeleton, &vec![3.0; 63]);
-        assert_eq!((0..graph.nodes.len()).filter(|&n| graph.degree(n) == 3).count(), 2);
+        assert_eq!(graph.degrees().iter().filter(|&&d| d == 3).count(), 2);
         assert_eq!(graph.merge_junctions(2.0), 1);
-        let merged: Vec<usize> = (0..graph.nodes.len()).filter(|&n| graph.degree(n) == 4).collect();
+        let merged: Vec<usize> = graph
+            .degrees()
+            .iter()
+            .enumerate()
+            .filter(|(_, &d)| d == 4)
+            .map(|(n, _)| n)
+            .collect();
         assert_eq!(merged.len(), 1);
         assert_eq!(graph.nodes[merged[0]].centre, [4.5, 3.5]);
     }
