@@ -80,18 +80,19 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
     let device = args.device_profile.as_deref().map(DeviceProfile::load).transpose()?;
     let model_path = super::model_path(args.model.clone())?;
     prepare_output_folder(&args.out)?;
+    // before the models: their per-thread slots are sized by the pool
+    if let Some(jobs) = args.jobs {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(jobs.max(1))
+            .build_global()
+            .context("cannot set up the worker threads")?;
+    }
     let models = super::WorkerModels::new(&model_path, args.ort_dylib.as_deref())?;
     let provenance = models.with(|model| Ok(Provenance::new(model, config.clone())))?;
 
     let (inputs, input_errors) = collect_images(&args.paths);
     for e in &input_errors {
         eprintln!("error: {e}");
-    }
-    if let Some(jobs) = args.jobs {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(jobs.max(1))
-            .build_global()
-            .context("cannot set up the worker threads")?;
     }
     let job = Job {
         config: &config,
