@@ -3,8 +3,10 @@
 //! verification.
 //!
 //! # Recording an event (front doors: analyze, compare, batch)
-//! Open the folder's log once per run and share it by reference with every worker thread;
-//! append one [`AuditEvent`] per result after its files are written:
+//! Open the folder's log once per run and share it by reference with every worker thread (a
+//! second [`AuditLog::open`] of the same folder while the first is alive fails with
+//! [`AuditError::Busy`], in the same process too); append one [`AuditEvent`] per result after
+//! its files are written:
 //!
 //! ```no_run
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
