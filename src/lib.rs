@@ -5,6 +5,7 @@
 #![deny(missing_docs)]
 
 pub mod analyze;
+pub mod audit;
 pub mod eval;
 pub mod geometry;
 pub mod glyphs;

@@ -1,8 +1,10 @@
 //! `tricho analyze`: every hair in one photo or a whole folder counted and measured.
 //!
 //! Writes `<stem>.json` and `<stem>.overlay.png` per image and `summary.csv` (one row per
-//! image, failures included). Exit code 0 when every image was analysed, 1 when any image
-//! or folder failed (the others are still analysed and written), 2 for invalid arguments.
+//! image, failures included), and appends an `analysis` record per image and an `export`
+//! record for `summary.csv` to the folder's `audit.jsonl` ([`tricho::audit`]). Exit code 0
+//! when every image was analysed, 1 when any image or folder failed (the others are still
+//! analysed and written), 2 for invalid arguments.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -14,6 +16,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
 use tricho::analyze::{analyze_scan, collect_images, AnalysisConfig, ImageInput};
+use tricho::audit::{analysis_event, summary_export_event, AnalysisSettings, AuditLog};
 use tricho::report::{draw_overlay, write_summary_csv, ImageReport, Provenance, SummaryRow};
 use tricho::scan::{load_scan, resolve_calibration, validate_um_per_px, DeviceProfile};
 use tricho::segment::HairModel;
@@ -63,6 +66,7 @@ struct Job<'a> {
     um_per_px: Option<f64>,
     device: Option<&'a DeviceProfile>,
     out: &'a Path,
+    audit: &'a AuditLog,
 }
 
 /// Analyses every image; see the module documentation for outputs and exit codes.
@@ -80,6 +84,14 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
     let device = args.device_profile.as_deref().map(DeviceProfile::load).transpose()?;
     let model_path = super::model_path(args.model.clone())?;
     prepare_output_folder(&args.out)?;
+    let audit = AuditLog::open(&args.out)?;
+    // before the models: their per-thread slots are sized by the pool
+    if let Some(jobs) = args.jobs {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(jobs.max(1))
+            .build_global()
+            .context("cannot set up the worker threads")?;
+    }
     let models = super::WorkerModels::new(&model_path, args.ort_dylib.as_deref())?;
     let provenance = models.with(|model| Ok(Provenance::new(model, config.clone())))?;
 
@@ -87,17 +99,12 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
     for e in &input_errors {
         eprintln!("error: {e}");
     }
-    if let Some(jobs) = args.jobs {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(jobs.max(1))
-            .build_global()
-            .context("cannot set up the worker threads")?;
-    }
     let job = Job {
         config: &config,
         um_per_px: args.um_per_px,
         device: device.as_ref(),
         out: &args.out,
+        audit: &audit,
     };
     let bar = progress_bar(inputs.len());
     let started = Instant::now();
@@ -120,6 +127,7 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
     rows.extend(input_errors.iter().map(|e| SummaryRow::failed(&e.path, "", &e.reason)));
     let summary = args.out.join("summary.csv");
     write_summary_csv(&summary, &rows)?;
+    audit.append(summary_export_event(&summary, &rows, Some(&provenance.model.sha256))?)?;
     let failed = rows.iter().filter(|r| r.status != "ok").count();
     let seconds = started.elapsed().as_secs_f64();
     eprintln!(
@@ -196,5 +204,12 @@ fn analyze_one(
     draw_overlay(&scan.rgb, &analysis.field, &analysis.hairs)
         .save(&overlay_path)
         .with_context(|| format!("cannot write {}", overlay_path.display()))?;
+    let settings = AnalysisSettings {
+        analysis: job.config.clone(),
+        calibration,
+    };
+    let outputs = vec![json_path, overlay_path];
+    job.audit
+        .append(analysis_event(&input.path, &report, &settings, outputs)?)?;
     Ok(SummaryRow::ok(&input.output_stem, &report))
 }

@@ -12,6 +12,7 @@ use tricho::analyze::PerThread;
 use tricho::segment::{default_model_path, HairModel, DEFAULT_MODEL};
 
 mod analyze;
+mod audit;
 mod eval;
 mod segment;
 mod synth;
@@ -34,6 +35,8 @@ enum Command {
     Synth(synth::SynthArgs),
     /// Run the hair-segmentation model on images and write probability maps (PNG).
     Segment(segment::SegmentArgs),
+    /// Verify an output folder's audit log: chain, files, and a re-run of sampled analyses.
+    Audit(audit::AuditArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -44,6 +47,7 @@ pub fn main() -> ExitCode {
         Command::Segment(args) => segment::run(args),
         Command::Analyze(args) => analyze::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Audit(args) => audit::run(args),
     };
     match result {
         Ok(code) => code,
