@@ -5,6 +5,7 @@
 #![deny(missing_docs)]
 
 pub mod analyze;
+pub mod compare;
 pub mod eval;
 pub mod geometry;
 pub mod glyphs;
