@@ -94,10 +94,13 @@ pub struct Candidate<'a> {
     pub line: Vec<[f64; 2]>,
     /// Half-width (baseline px), 0 if unmeasured.
     pub half_width_px: f64,
+    /// Whether the hair counts in the common field on its own (enough of it inside).
+    pub counts: bool,
 }
 
 impl<'a> Candidate<'a> {
-    /// `hair` with its centreline mapped by `to_baseline` (identity for baseline hairs).
+    /// `hair` with its centreline mapped by `to_baseline` (identity for baseline hairs),
+    /// counting in the common field until [`Candidate::counts`] says otherwise.
     pub fn new(hair: &'a MeasuredHair, to_baseline: &Similarity) -> Self {
         let line = hair.centreline_px.iter().map(|&p| to_baseline.apply(p)).collect();
         let half_width_px = hair.width_px.map_or(0.0, |w| w * to_baseline.scale() / 2.0);
@@ -105,6 +108,7 @@ impl<'a> Candidate<'a> {
             hair,
             line,
             half_width_px,
+            counts: true,
         }
     }
 
@@ -150,7 +154,7 @@ pub fn match_hairs(
         } else {
             (&f.line, &b.line)
         };
-        let (shared, cos) = shared_along(short, long, tol);
+        let (shared, cos) = shared_along(short, long, tol, config.min_shared_fraction);
         (shared >= config.min_shared_fraction && cos >= min_cos).then_some(shared * cos)
     };
     let mut scored: Vec<(f64, usize, usize)> = Vec::new();
@@ -179,7 +183,7 @@ pub fn match_hairs(
         matching.links.push(HairLink {
             baseline_id: b.id,
             followup_id: f.id,
-            shared_fraction: shared_along(short, long, tolerance(&baseline[i], &followup[j])).0,
+            shared_fraction: shared_along(short, long, tolerance(&baseline[i], &followup[j]), 0.0).0,
             width_um_baseline: b.width_um,
             width_um_followup: f.width_um,
             width_change_um: b.width_um.zip(f.width_um).map(|(x, y)| y - x),
@@ -189,11 +193,29 @@ pub fn match_hairs(
     }
     // pieces: an unpaired hair along a paired hair of the other visit
     for &(_, i, j) in &scored {
-        if !b_used[i] && f_used[j] && !matching.baseline_piece_ids.contains(&baseline[i].hair.id) {
+        if baseline[i].counts && !b_used[i] && f_used[j] && !matching.baseline_piece_ids.contains(&baseline[i].hair.id)
+        {
             matching.baseline_piece_ids.push(baseline[i].hair.id);
         }
-        if !f_used[j] && b_used[i] && !matching.followup_piece_ids.contains(&followup[j].hair.id) {
+        if followup[j].counts && !f_used[j] && b_used[i] && !matching.followup_piece_ids.contains(&followup[j].hair.id)
+        {
             matching.followup_piece_ids.push(followup[j].hair.id);
+        }
+    }
+    // a pair counts when either side counts in the common field; an unpaired hair when it does
+    matching.links.retain(|l| {
+        let b = baseline.iter().any(|c| c.hair.id == l.baseline_id && c.counts);
+        let f = followup.iter().any(|c| c.hair.id == l.followup_id && c.counts);
+        b || f
+    });
+    for (c, used) in baseline.iter().zip(b_used.iter_mut()) {
+        if !c.counts && !*used {
+            *used = true;
+        }
+    }
+    for (c, used) in followup.iter().zip(f_used.iter_mut()) {
+        if !c.counts && !*used {
+            *used = true;
         }
     }
     matching.baseline_piece_ids.sort_unstable();
@@ -214,20 +236,30 @@ pub fn match_hairs(
     matching
 }
 
+/// Most points of the shorter line examined per pair (evenly spaced along it).
+const MAX_SHARED_SAMPLES: usize = 32;
+
 /// Share of `short`'s points within `tolerance` of `long`, and the mean |cos| of the angle
-/// between the two lines at those points (1 when none).
-fn shared_along(short: &[[f64; 2]], long: &[[f64; 2]], tolerance: f64) -> (f64, f64) {
+/// between the two lines at those points; at most [`MAX_SHARED_SAMPLES`] points are
+/// examined, and the count stops (returning what it has) once the share can no longer reach
+/// `need`.
+fn shared_along(short: &[[f64; 2]], long: &[[f64; 2]], tolerance: f64, need: f64) -> (f64, f64) {
     if short.is_empty() || long.is_empty() {
         return (0.0, 0.0);
     }
-    let (mut on, mut cos_sum) = (0usize, 0.0);
-    for (k, &p) in short.iter().enumerate() {
-        let Some((d, dir)) = nearest_segment(p, long) else {
+    let stride = short.len().div_ceil(MAX_SHARED_SAMPLES).max(1);
+    let samples = short.len().div_ceil(stride);
+    let allowed_misses = ((1.0 - need) * samples as f64).floor() as usize;
+    let (mut on, mut misses, mut cos_sum) = (0usize, 0usize, 0.0);
+    for (k, &p) in short.iter().enumerate().step_by(stride) {
+        let near = nearest_segment(p, long).filter(|(d, _)| *d <= tolerance);
+        let Some((_, dir)) = near else {
+            misses += 1;
+            if misses > allowed_misses {
+                return (on as f64 / samples as f64, 0.0);
+            }
             continue;
         };
-        if d > tolerance {
-            continue;
-        }
         on += 1;
         let a = short[k.saturating_sub(1)];
         let b = short[(k + 1).min(short.len() - 1)];
@@ -242,7 +274,7 @@ fn shared_along(short: &[[f64; 2]], long: &[[f64; 2]], tolerance: f64) -> (f64, 
     if on == 0 {
         return (0.0, 0.0);
     }
-    (on as f64 / short.len() as f64, cos_sum / on as f64)
+    (on as f64 / samples as f64, cos_sum / on as f64)
 }
 
 /// Distance from `p` to polyline `line` and the unit direction of the nearest segment.
