@@ -10,10 +10,13 @@
 //! at least [`MatchConfig::min_shared_fraction`] and a mean angle below
 //! [`MatchConfig::max_angle_deg`].
 //!
-//! **Pieces**: the single-image tracer sometimes cuts one shaft into two pieces at one visit
-//! and not at the other. An unpaired hair that lies along (same rule) a hair of the other
-//! visit which is already paired is recorded as a *piece* of that pair — the same shaft, not
-//! a gained or lost hair — and counts at neither visit.
+//! **Pieces**: the single-image tracer sometimes cuts one shaft into two pieces, or traces a
+//! second line along one shaft, at one visit and not at the other. An unpaired hair whose
+//! shaft overlaps that of a paired hair (of either visit) along most of its length — at
+//! least [`MatchConfig::min_shared_fraction`] of its points closer to the paired centreline
+//! than the sum of the two half-widths plus the slack, in the same direction — is recorded
+//! as a *piece* of that pair: the same shaft, not a gained or lost hair. It counts at
+//! neither visit.
 
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +37,10 @@ pub struct MatchConfig {
     /// residual, to get the distance within which points lie along a hair. Default 1 px
     /// (the pixel-grid error of a traced centreline), with the tolerance at least 2 px.
     pub slack_px: f64,
+    /// Hair probability from which a pixel of the other visit counts as evidence that an
+    /// unpaired hair is there too (see [`super::evidence`]). Default 0.5, the model's
+    /// decision threshold that the tracer also uses.
+    pub evidence_threshold: f32,
 }
 
 impl Default for MatchConfig {
@@ -42,6 +49,7 @@ impl Default for MatchConfig {
             min_shared_fraction: 0.6,
             max_angle_deg: 30.0,
             slack_px: 1.0,
+            evidence_threshold: 0.5,
         }
     }
 }
@@ -83,6 +91,11 @@ pub struct HairMatching {
     pub baseline_piece_ids: Vec<u32>,
     /// Unpaired follow-up hairs lying along a paired baseline hair.
     pub followup_piece_ids: Vec<u32>,
+    /// Baseline hairs traced only at baseline but visible in the follow-up segmentation
+    /// (persisting, untraced at follow-up).
+    pub untraced_at_followup_ids: Vec<u32>,
+    /// Follow-up hairs traced only at follow-up but visible in the baseline segmentation.
+    pub untraced_at_baseline_ids: Vec<u32>,
 }
 
 /// A hair taking part in the matching: its centreline in baseline pixels.
@@ -191,15 +204,37 @@ pub fn match_hairs(
             class_followup: f.class,
         });
     }
-    // pieces: an unpaired hair along a paired hair of the other visit
-    for &(_, i, j) in &scored {
-        if baseline[i].counts && !b_used[i] && f_used[j] && !matching.baseline_piece_ids.contains(&baseline[i].hair.id)
-        {
-            matching.baseline_piece_ids.push(baseline[i].hair.id);
+    // pieces: an unpaired hair whose shaft overlaps a paired hair of either visit along
+    // most of its length (centrelines closer than the two half-widths plus the slack)
+    let paired: Vec<&Candidate> = baseline
+        .iter()
+        .zip(&b_used)
+        .chain(followup.iter().zip(&f_used))
+        .filter(|(_, used)| **used)
+        .map(|(c, _)| c)
+        .collect();
+    let overlaps_paired = |c: &Candidate| {
+        paired.iter().any(|p| {
+            if std::ptr::eq(*p, c) {
+                return false;
+            }
+            let tol = (c.half_width_px + p.half_width_px + config.slack_px).max(MIN_TOLERANCE_PX) + residual_px;
+            let (cb, pb) = (c.bounds(tol), p.bounds(tol));
+            if cb[0] > pb[2] || pb[0] > cb[2] || cb[1] > pb[3] || pb[1] > cb[3] {
+                return false;
+            }
+            let (shared, cos) = shared_along(&c.line, &p.line, tol, config.min_shared_fraction);
+            shared >= config.min_shared_fraction && cos >= min_cos
+        })
+    };
+    for (c, used) in baseline.iter().zip(&b_used) {
+        if c.counts && !*used && overlaps_paired(c) {
+            matching.baseline_piece_ids.push(c.hair.id);
         }
-        if followup[j].counts && !f_used[j] && b_used[i] && !matching.followup_piece_ids.contains(&followup[j].hair.id)
-        {
-            matching.followup_piece_ids.push(followup[j].hair.id);
+    }
+    for (c, used) in followup.iter().zip(&f_used) {
+        if c.counts && !*used && overlaps_paired(c) {
+            matching.followup_piece_ids.push(c.hair.id);
         }
     }
     // a pair counts when either side counts in the common field; an unpaired hair when it does

@@ -7,6 +7,7 @@
 //! [`field`] (the common field), [`matching`] (persisting / new / lost hairs, width change,
 //! class transitions) and [`response`] (changes, interval, flags, category).
 
+pub mod evidence;
 pub mod fft;
 pub mod field;
 pub mod matching;
@@ -53,8 +54,15 @@ pub enum CompareError {
 /// Counts of the matching, for the report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MatchingSummary {
-    /// Hairs present at both visits.
+    /// Hairs present at both visits: linked, plus those traced at one visit and seen in the
+    /// other's segmentation.
     pub persisting: usize,
+    /// Persisting hairs traced and linked at both visits.
+    pub linked: usize,
+    /// Persisting hairs traced at follow-up only (seen in the baseline segmentation).
+    pub untraced_at_baseline: usize,
+    /// Persisting hairs traced at baseline only (seen in the follow-up segmentation).
+    pub untraced_at_followup: usize,
     /// Hairs only at follow-up.
     pub new: usize,
     /// Hairs only at baseline.
@@ -159,29 +167,57 @@ pub fn compare_visits(
     let min_len_px = spacing_b.map(|s| s.to_px(Micrometres(measure.min_counted_length_um)).0);
     let cand_b = candidates(&baseline.hairs, &Similarity::IDENTITY, &common, min_len_px);
     let cand_f = candidates(&followup.hairs, &to_baseline, &common, min_len_px);
-    let matching = match_hairs(&cand_b, &cand_f, registration.residual_rms_px, &config.matching);
+    let mut matching = match_hairs(&cand_b, &cand_f, registration.residual_rms_px, &config.matching);
+    look_for_evidence(
+        &mut matching,
+        baseline,
+        followup,
+        &cand_b,
+        &cand_f,
+        &registration,
+        &config.matching,
+    );
 
     let included_b: Vec<u32> = matching
         .links
         .iter()
         .map(|l| l.baseline_id)
         .chain(matching.lost_ids.iter().copied())
+        .chain(matching.untraced_at_followup_ids.iter().copied())
         .collect();
     let included_f: Vec<u32> = matching
         .links
         .iter()
         .map(|l| l.followup_id)
         .chain(matching.new_ids.iter().copied())
+        .chain(matching.untraced_at_baseline_ids.iter().copied())
         .collect();
-    let subset = |hairs: &[MeasuredHair], ids: &[u32]| -> Vec<MeasuredHair> {
-        hairs
+    // a hair seen untraced at one visit counts there too: no width, its class from the
+    // visit where it was traced, a follicular unit of its own
+    let subset = |hairs: &[MeasuredHair], ids: &[u32], other: &[MeasuredHair], seen: &[u32]| -> Vec<MeasuredHair> {
+        let mut out: Vec<MeasuredHair> = hairs
             .iter()
             .filter(|h| ids.contains(&h.id))
             .map(|h| MeasuredHair {
                 counted: true,
                 ..h.clone()
             })
-            .collect()
+            .collect();
+        let first_unit = hairs.iter().map(|h| h.unit_id).max().unwrap_or(0) + 1;
+        out.extend(
+            other
+                .iter()
+                .filter(|h| seen.contains(&h.id))
+                .enumerate()
+                .map(|(k, h)| MeasuredHair {
+                    counted: true,
+                    width_px: None,
+                    width_um: None,
+                    unit_id: first_unit + k as u32,
+                    ..h.clone()
+                }),
+        );
+        out
     };
     let area_b_px = common.area_px;
     // the same patch at both visits: the follow-up area in its own pixels is the baseline
@@ -190,8 +226,20 @@ pub fn compare_visits(
         (Some(b), Some(f)) => (area_b_px as f64 * (b.um_per_px / f.um_per_px).powi(2)).round() as u64,
         _ => (area_b_px as f64 / registration.scale.powi(2)).round() as u64,
     };
-    let metrics_b = compute_metrics(&subset(&baseline.hairs, &included_b), area_b_px, spacing_b, measure);
-    let metrics_f = compute_metrics(&subset(&followup.hairs, &included_f), area_f_px, spacing_f, measure);
+    let hairs_b = subset(
+        &baseline.hairs,
+        &included_b,
+        &followup.hairs,
+        &matching.untraced_at_baseline_ids,
+    );
+    let hairs_f = subset(
+        &followup.hairs,
+        &included_f,
+        &baseline.hairs,
+        &matching.untraced_at_followup_ids,
+    );
+    let metrics_b = compute_metrics(&hairs_b, area_b_px, spacing_b, measure);
+    let metrics_f = compute_metrics(&hairs_f, area_f_px, spacing_f, measure);
     let change = Change::between(&metrics_b, &metrics_f);
     let summary = summarise(&matching);
 
@@ -239,6 +287,47 @@ pub fn compare_visits(
         response,
         elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
     })
+}
+
+/// Moves lost and new hairs that the other visit's segmentation shows along their mapped
+/// centreline (see [`evidence`]) to the untraced-persisting lists.
+fn look_for_evidence(
+    matching: &mut HairMatching,
+    baseline: &ImageAnalysis,
+    followup: &ImageAnalysis,
+    cand_b: &[Candidate],
+    cand_f: &[Candidate],
+    registration: &Registration,
+    config: &MatchConfig,
+) {
+    let to_followup = registration.followup_to_baseline.inverse();
+    let radius_b = registration.tolerance_px;
+    let radius_f = registration.tolerance_px / registration.scale.max(1e-9);
+    let seen = |line: &[[f64; 2]], maps, radius| {
+        evidence::evidence_along(line, maps, config.evidence_threshold, radius)
+            .is_some_and(|f| f >= config.min_shared_fraction)
+    };
+    let line_of = |cands: &[Candidate], id: u32| cands.iter().find(|c| c.hair.id == id).map(|c| c.line.clone());
+    let (mut lost, mut seen_f) = (Vec::new(), Vec::new());
+    for &id in &matching.lost_ids {
+        let in_followup: Option<Vec<[f64; 2]>> =
+            line_of(cand_b, id).map(|l| l.iter().map(|&p| to_followup.apply(p)).collect());
+        match in_followup {
+            Some(line) if seen(&line, &followup.maps, radius_f) => seen_f.push(id),
+            _ => lost.push(id),
+        }
+    }
+    let (mut new, mut seen_b) = (Vec::new(), Vec::new());
+    for &id in &matching.new_ids {
+        match line_of(cand_f, id) {
+            Some(line) if seen(&line, &baseline.maps, radius_b) => seen_b.push(id),
+            _ => new.push(id),
+        }
+    }
+    matching.lost_ids = lost;
+    matching.new_ids = new;
+    matching.untraced_at_followup_ids = seen_f;
+    matching.untraced_at_baseline_ids = seen_b;
 }
 
 /// The counted hairs of one visit with any part in the common field, mapped into the
@@ -305,7 +394,12 @@ fn summarise(matching: &HairMatching) -> MatchingSummary {
             .map(|(b, f)| f / b - 1.0)
     };
     MatchingSummary {
-        persisting: matching.links.len(),
+        persisting: matching.links.len()
+            + matching.untraced_at_baseline_ids.len()
+            + matching.untraced_at_followup_ids.len(),
+        linked: matching.links.len(),
+        untraced_at_baseline: matching.untraced_at_baseline_ids.len(),
+        untraced_at_followup: matching.untraced_at_followup_ids.len(),
         new: matching.new_ids.len(),
         lost: matching.lost_ids.len(),
         baseline_pieces: matching.baseline_piece_ids.len(),
