@@ -149,6 +149,7 @@ pub struct ClassTransition {
 #[serde(rename_all = "snake_case")]
 pub enum ComparisonFlag {
     /// The interval lies outside 10–20 weeks (configurable).
+    #[serde(rename = "interval_outside_10_to_20_weeks")]
     IntervalOutside10To20Weeks,
     /// Neither capture dates nor `--interval-days`: the interval is unknown.
     IntervalUnknown,
