@@ -22,7 +22,7 @@ pub fn evidence_along(line: &[[f64; 2]], maps: &ProbabilityMaps, threshold: f32,
     let hair = maps.channel(HAIR_CHANNEL)?;
     let (w, h) = (maps.width as i64, maps.height as i64);
     let scale = maps.scale_to_input;
-    if !(scale > 0.0) || line.is_empty() {
+    if scale.is_nan() || scale <= 0.0 || line.is_empty() {
         return None;
     }
     let r = (radius_px / scale).ceil().max(1.0) as i64;

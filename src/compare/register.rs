@@ -8,11 +8,13 @@
 //!    FFT, for each rotation in ±[`RegisterConfig::max_rotation_deg`] and scale in
 //!    [`RegisterConfig::min_scale`]…[`RegisterConfig::max_scale`]; the best peaks are refined
 //!    on a finer rotation/scale grid around them.
-//! 2. *fine*: trimmed iterative closest point from each of the best coarse poses — every
-//!    follow-up centreline point is paired with the nearest baseline centreline point within a
-//!    radius that shrinks from 1.5 grid cells to the inlier tolerance; pairs farther apart
-//!    (new, lost or grown hairs, the part outside the overlap) are ignored; the similarity is
-//!    solved in closed form. The pose with most inliers wins.
+//! 2. *fine*: trimmed point-to-line iterative closest point from each of the best coarse
+//!    poses — every follow-up centreline point is paired with the nearest baseline centreline
+//!    point within a radius that shrinks from 1.5 grid cells to the inlier tolerance; pairs
+//!    farther apart (new, lost or grown hairs, the part outside the overlap) are ignored; the
+//!    similarity minimising the across-line distances (plus a tenth of the along-line ones,
+//!    since where a hair ends is unreliable) is solved by least squares. The pose with most
+//!    inliers wins.
 //!
 //! **Confidence**: the share of follow-up centreline points (those that land inside the
 //! baseline frame) lying within the inlier tolerance of a baseline centreline, corrected for
@@ -146,7 +148,7 @@ pub fn register(
     tolerance_px: f64,
     config: &RegisterConfig,
 ) -> Result<Registration, RegisterError> {
-    let base_points = sample_lines(baseline.lines, BASELINE_STEP_PX);
+    let (base_points, base_normals) = sample_lines_with_normals(baseline.lines, BASELINE_STEP_PX);
     let follow_points = sample_lines(followup.lines, FOLLOWUP_STEP_PX);
     for (visit, points) in [("baseline", base_points.len()), ("follow-up", follow_points.len())] {
         if points < MIN_POINTS {
@@ -169,7 +171,7 @@ pub fn register(
         expected_scale,
         config,
     );
-    let nearest = NearestMap::new(&base_points, baseline.width, baseline.height);
+    let nearest = NearestMap::with_normals(&base_points, &base_normals, baseline.width, baseline.height);
     let chance = nearest.fraction_within(tolerance_px);
     let mut best: Option<(f64, Similarity)> = None;
     for candidate in coarse.poses.iter().take(config.candidates.max(1)) {
@@ -209,10 +211,26 @@ pub fn register(
 
 /// Points every `step` px along each line (each line's last point included).
 pub fn sample_lines(lines: &[Vec<[f64; 2]>], step: f64) -> Vec<[f64; 2]> {
+    sample_lines_with_normals(lines, step).0
+}
+
+/// [`sample_lines`] with the unit normal of the line at each point.
+pub fn sample_lines_with_normals(lines: &[Vec<[f64; 2]>], step: f64) -> (Vec<[f64; 2]>, Vec<[f64; 2]>) {
     let mut out = Vec::new();
+    let mut normals = Vec::new();
+    let normal = |a: [f64; 2], b: [f64; 2]| {
+        let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+        let n = dx.hypot(dy);
+        if n > 0.0 {
+            [-dy / n, dx / n]
+        } else {
+            [0.0, 0.0]
+        }
+    };
     for line in lines {
         let Some(&first) = line.first() else { continue };
         out.push(first);
+        normals.push(line.get(1).map_or([0.0, 0.0], |&b| normal(first, b)));
         let mut carry = 0.0;
         for w in line.windows(2) {
             let (a, b) = (w[0], w[1]);
@@ -221,15 +239,22 @@ pub fn sample_lines(lines: &[Vec<[f64; 2]>], step: f64) -> Vec<[f64; 2]> {
             while t <= len {
                 let f = t / len;
                 out.push([a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f]);
+                normals.push(normal(a, b));
                 t += step;
             }
             carry = len - (t - step);
         }
         if carry > step * 0.25 {
             out.push(line[line.len() - 1]);
+            let n = line.len();
+            normals.push(if n > 1 {
+                normal(line[n - 2], line[n - 1])
+            } else {
+                [0.0, 0.0]
+            });
         }
     }
-    out
+    (out, normals)
 }
 
 /// The best coarse poses, best first, and how distinct the best was.
@@ -451,6 +476,7 @@ pub struct NearestMap {
     width: usize,
     height: usize,
     points: Vec<[f64; 2]>,
+    normals: Vec<[f64; 2]>,
     nearest: Vec<u32>,
 }
 
@@ -525,8 +551,29 @@ impl NearestMap {
             width: w,
             height: h,
             points: points.to_vec(),
+            normals: Vec::new(),
             nearest,
         }
+    }
+
+    /// The map of `points` with the unit normal of the line at each (for point-to-line pairing).
+    pub fn with_normals(points: &[[f64; 2]], normals: &[[f64; 2]], width: u32, height: u32) -> Self {
+        let mut map = Self::new(points, width, height);
+        map.normals = normals.to_vec();
+        map
+    }
+
+    /// The nearest sample to `p`, the line's unit normal there (zero if unknown) and the distance.
+    fn nearest_with_normal(&self, p: [f64; 2]) -> Option<([f64; 2], [f64; 2], f64)> {
+        if !self.inside(p) {
+            return None;
+        }
+        let k = self.nearest[p[1] as usize * self.width + p[0] as usize];
+        (k != NONE).then(|| {
+            let q = self.points[k as usize];
+            let n = self.normals.get(k as usize).copied().unwrap_or([0.0, 0.0]);
+            (q, n, (q[0] - p[0]).hypot(q[1] - p[1]))
+        })
     }
 
     /// Whether `p` lies inside the frame.
@@ -576,14 +623,19 @@ fn icp(
     let mut radius = radius_px.max(tolerance_px);
     let (w, h) = (nearest.width as f64, nearest.height as f64);
     for _ in 0..iterations {
-        let pairs: Vec<([f64; 2], [f64; 2])> = points
+        let pairs: Vec<([f64; 2], [f64; 2], [f64; 2])> = points
             .iter()
             .filter_map(|&p| {
                 let q = transform.apply(p);
-                nearest.nearest(q).filter(|(_, d)| *d <= radius).map(|(n, _)| (p, n))
+                nearest
+                    .nearest_with_normal(q)
+                    .filter(|(_, _, d)| *d <= radius)
+                    .map(|(m, n, _)| (p, m, n))
             })
             .collect();
-        let Some(next) = fit_similarity(&pairs) else { break };
+        let Some(next) = fit_similarity_point_to_line(&pairs) else {
+            break;
+        };
         let moved = next.mean_corner_distance_px(&transform, w, h);
         transform = next;
         let at_floor = radius <= tolerance_px * 1.0001;
@@ -595,36 +647,79 @@ fn icp(
     transform
 }
 
-/// Least-squares similarity taking each pair's first point to its second (closed form);
-/// `None` with fewer than three pairs or degenerate geometry.
-pub fn fit_similarity(pairs: &[([f64; 2], [f64; 2])]) -> Option<Similarity> {
+/// Weight of the along-line residual relative to the across-line one in the fine stage: the
+/// position of a point along a hair is poorly defined (hairs grow, are re-clipped, are traced
+/// to different ends), its distance across the hair is not.
+const ALONG_LINE_WEIGHT: f64 = 0.1;
+
+/// Least-squares similarity taking each `(p, q, n)` point `p` onto the line through `q` with
+/// unit normal `n` (plus [`ALONG_LINE_WEIGHT`] × the along-line distance); pairs without a
+/// normal count as point-to-point. `None` with fewer than three pairs or singular geometry.
+pub fn fit_similarity_point_to_line(pairs: &[([f64; 2], [f64; 2], [f64; 2])]) -> Option<Similarity> {
     if pairs.len() < 3 {
         return None;
     }
+    // centre for conditioning
     let n = pairs.len() as f64;
-    let (mut mp, mut mq) = ([0.0, 0.0], [0.0, 0.0]);
-    for (p, q) in pairs {
-        mp = [mp[0] + p[0] / n, mp[1] + p[1] / n];
-        mq = [mq[0] + q[0] / n, mq[1] + q[1] / n];
+    let c = pairs
+        .iter()
+        .fold([0.0, 0.0], |acc, (p, _, _)| [acc[0] + p[0] / n, acc[1] + p[1] / n]);
+    let mut ata = [[0.0f64; 4]; 4];
+    let mut atb = [0.0f64; 4];
+    for (p, q, normal) in pairs {
+        let (px, py) = (p[0] - c[0], p[1] - c[1]);
+        let directions: [([f64; 2], f64); 2] = if *normal == [0.0, 0.0] {
+            [([1.0, 0.0], 1.0), ([0.0, 1.0], 1.0)]
+        } else {
+            [(*normal, 1.0), ([-normal[1], normal[0]], ALONG_LINE_WEIGHT)]
+        };
+        for (d, w) in directions {
+            // d · (A p + t) with A = [[a, −b], [b, a]]
+            let row = [d[0] * px + d[1] * py, d[1] * px - d[0] * py, d[0], d[1]];
+            let target = d[0] * q[0] + d[1] * q[1];
+            for i in 0..4 {
+                for j in 0..4 {
+                    ata[i][j] += w * row[i] * row[j];
+                }
+                atb[i] += w * row[i] * target;
+            }
+        }
     }
-    let (mut sxx, mut a_num, mut b_num) = (0.0, 0.0, 0.0);
-    for (p, q) in pairs {
-        let (px, py) = (p[0] - mp[0], p[1] - mp[1]);
-        let (qx, qy) = (q[0] - mq[0], q[1] - mq[1]);
-        sxx += px * px + py * py;
-        a_num += px * qx + py * qy;
-        b_num += px * qy - py * qx;
-    }
-    if sxx <= 1e-9 {
-        return None;
-    }
-    let (a, b) = (a_num / sxx, b_num / sxx);
+    let x = solve4(ata, atb)?;
+    let (a, b) = (x[0], x[1]);
+    // undo the centring: A (p − c) + t = A p + (t − A c)
     Some(Similarity::from_params(
         a,
         b,
-        mq[0] - (a * mp[0] - b * mp[1]),
-        mq[1] - (b * mp[0] + a * mp[1]),
+        x[2] - (a * c[0] - b * c[1]),
+        x[3] - (b * c[0] + a * c[1]),
     ))
+}
+
+/// Solves the 4 × 4 system by Gaussian elimination with partial pivoting.
+fn solve4(mut m: [[f64; 4]; 4], mut v: [f64; 4]) -> Option<[f64; 4]> {
+    for col in 0..4 {
+        let pivot = (col..4).max_by(|&i, &j| m[i][col].abs().total_cmp(&m[j][col].abs()))?;
+        if m[pivot][col].abs() < 1e-12 {
+            return None;
+        }
+        m.swap(col, pivot);
+        v.swap(col, pivot);
+        let pivot_row = m[col];
+        for row in col + 1..4 {
+            let f = m[row][col] / pivot_row[col];
+            for (cell, p) in m[row].iter_mut().zip(pivot_row).skip(col) {
+                *cell -= f * p;
+            }
+            v[row] -= f * v[col];
+        }
+    }
+    let mut x = [0.0; 4];
+    for row in (0..4).rev() {
+        let sum: f64 = (row + 1..4).map(|k| m[row][k] * x[k]).sum();
+        x[row] = (v[row] - sum) / m[row][row];
+    }
+    Some(x)
 }
 
 /// Share of `points` (mapped by `transform` into the frame) within `tolerance_px` of a
