@@ -3,7 +3,7 @@
 //!
 //! [`compare_visits`] takes the two per-visit analyses (from
 //! [`crate::analyze::analyze_scan`]) and chains the stages, each its own module:
-//! [`register`] (follow-up → baseline similarity from the traced centrelines),
+//! [`mod@register`] (follow-up → baseline similarity from the traced centrelines),
 //! [`field`] (the common field), [`matching`] (persisting / new / lost hairs, width change,
 //! class transitions) and [`response`] (changes, interval, flags, category).
 

@@ -650,7 +650,7 @@ fn icp(
 /// Weight of the along-line residual relative to the across-line one in the fine stage: the
 /// position of a point along a hair is poorly defined (hairs grow, are re-clipped, are traced
 /// to different ends), its distance across the hair is not.
-const ALONG_LINE_WEIGHT: f64 = 0.1;
+pub const ALONG_LINE_WEIGHT: f64 = 0.1;
 
 /// Least-squares similarity taking each `(p, q, n)` point `p` onto the line through `q` with
 /// unit normal `n` (plus [`ALONG_LINE_WEIGHT`] × the along-line distance); pairs without a
