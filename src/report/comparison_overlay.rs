@@ -65,13 +65,14 @@ pub fn draw_comparison_overlay(
     let to_baseline = comparison.registration.followup_to_baseline;
     let offset = f64::from(w + GAP_PX);
     let left = |hair: &MeasuredHair| hair.centreline_px.clone();
+    // the follow-up hair in the right panel: mapped into the baseline frame, clipped to it
+    // (the part outside would spill into the left panel), shifted right
     let right = |hair: &MeasuredHair| -> Vec<[f64; 2]> {
         hair.centreline_px
             .iter()
-            .map(|&p| {
-                let q = to_baseline.apply(p);
-                [q[0] + offset, q[1]]
-            })
+            .map(|&p| to_baseline.apply(p))
+            .filter(|q| q[0] >= 0.0 && q[1] >= 0.0 && q[0] < f64::from(w) && q[1] < f64::from(h))
+            .map(|q| [q[0] + offset, q[1]])
             .collect()
     };
     for hair in baseline_hairs.iter().filter(|h| h.counted) {
