@@ -6,6 +6,7 @@
 
 pub mod analyze;
 pub mod audit;
+pub mod compare;
 pub mod eval;
 pub mod geometry;
 pub mod glyphs;

@@ -20,7 +20,7 @@ use crate::measure::{
 };
 use crate::quality::{assess_quality, detect_field, FieldMask, QualityFlag, QualityReport};
 use crate::scan::{Calibration, LoadConfig, Scan};
-use crate::segment::{HairModel, ModelError};
+use crate::segment::{HairModel, ModelError, ProbabilityMaps};
 use crate::trace::{trace_maps, TraceConfig, TraceError};
 pub use inputs::{collect_images, ImageInput, InputError, IMAGE_EXTENSIONS, OWN_OUTPUT_SUFFIXES};
 pub use per_thread::PerThread;
@@ -84,6 +84,9 @@ pub struct ImageAnalysis {
     pub metrics: ImageMetrics,
     /// Human-readable warnings (e.g. no calibration: results in pixels only).
     pub warnings: Vec<String>,
+    /// The segmentation at the model's scale, zero outside the field: kept so that a
+    /// comparison can look for a hair at one visit where it was traced only at the other.
+    pub maps: ProbabilityMaps,
     /// Time per stage.
     pub timings: StageTimings,
 }
@@ -199,6 +202,7 @@ pub fn analyze_scan(
         hairs,
         metrics,
         warnings,
+        maps,
         timings,
     })
 }

@@ -146,7 +146,7 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
 
 /// Creates the output folder and checks that files can be written in it, so an unwritable
 /// folder fails once, before any image is analysed.
-fn prepare_output_folder(out: &Path) -> Result<()> {
+pub(super) fn prepare_output_folder(out: &Path) -> Result<()> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create output folder {}", out.display()))?;
     let probe = out.join(".tricho-write-test");
     std::fs::write(&probe, b"").with_context(|| format!("output folder {} is not writable", out.display()))?;

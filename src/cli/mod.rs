@@ -13,7 +13,9 @@ use tricho::segment::{default_model_path, HairModel, DEFAULT_MODEL};
 
 mod analyze;
 mod audit;
+mod compare;
 mod eval;
+mod eval_pairs;
 mod segment;
 mod synth;
 
@@ -29,8 +31,12 @@ struct Cli {
 enum Command {
     /// Count and measure every hair in images or folders: JSON + overlay per image, summary.csv.
     Analyze(analyze::AnalyzeArgs),
+    /// Compare a baseline with a follow-up photo: registration, hair-to-hair matching, response.
+    Compare(compare::CompareArgs),
     /// Measure accuracy on phantoms with exact truth: count, density, width and class errors per stratum.
     Eval(eval::EvalArgs),
+    /// Measure compare accuracy on phantom pairs: registration error, hair-link F1, density-change error.
+    EvalPairs(eval_pairs::EvalPairsArgs),
     /// Render trichoscopy phantoms with exact ground truth (image, hair mask, labels, truth JSON).
     Synth(synth::SynthArgs),
     /// Run the hair-segmentation model on images and write probability maps (PNG).
@@ -48,6 +54,8 @@ pub fn main() -> ExitCode {
         Command::Analyze(args) => analyze::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Audit(args) => audit::run(args),
+        Command::Compare(args) => compare::run(args),
+        Command::EvalPairs(args) => eval_pairs::run(args),
     };
     match result {
         Ok(code) => code,

@@ -3,6 +3,7 @@
 //! protocol, scale, blur, skin tone) so that weak spots are visible.
 
 mod matching;
+pub mod pairs;
 mod summary;
 
 use serde::{Deserialize, Serialize};
@@ -10,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::analyze::ImageAnalysis;
 use crate::measure::{HairClass, MeasureConfig};
 use crate::synth::truth::PhantomTruth;
-pub use matching::{match_hairs, shared_fraction, tolerance_px, Track};
+pub use matching::{match_hairs, shared_fraction, tolerance_px, Track, MIN_SHARED_FRACTION};
 pub use summary::{markdown_report, summarise, EvalSummary, StratumSummary};
 
 /// Scale bins (µm/px, lower bound inclusive) used as a stratum.

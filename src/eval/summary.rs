@@ -50,7 +50,7 @@ pub struct EvalSummary {
     pub phantoms: Vec<PhantomScore>,
 }
 
-fn percentile(values: &[f64], q: f64) -> Option<f64> {
+pub(crate) fn percentile(values: &[f64], q: f64) -> Option<f64> {
     if values.is_empty() {
         return None;
     }

@@ -1,11 +1,18 @@
-//! Output formats: the per-image JSON, the folder's `summary.csv`, the overlay PNG and the
+//! Output formats: the per-image JSON, the per-pair comparison JSON and side-by-side overlay, the folder's `summary.csv`, the overlay PNG and the
 //! provenance every result carries. Only this module knows how results are written.
 
+mod comparison_overlay;
+mod comparison_report;
 mod image_report;
 mod overlay;
 mod provenance;
 mod summary_csv;
 
+pub use comparison_overlay::{draw_comparison_overlay, LOST_COLOUR, NEW_COLOUR, OTHER_COLOUR};
+pub use comparison_report::{
+    CommonFieldMetrics, ComparisonReport, ComparisonSettings, ComparisonTimings, IntervalRecord, MatchingRecord,
+    RegistrationRecord, VisitParts, VisitRecord, COMPARISON_REPORT_KIND, COMPARISON_REPORT_SCHEMA_VERSION,
+};
 pub use image_report::{
     FieldRecord, ImageReport, InputRecord, TimingsRecord, IMAGE_REPORT_KIND, IMAGE_REPORT_SCHEMA_VERSION,
 };

@@ -64,11 +64,11 @@ pub fn draw_overlay(photo: &RgbImage, field: &FieldMask, hairs: &[MeasuredHair])
 }
 
 /// Line half-thickness: about one pixel per 500 px of the longer image side.
-fn line_radius_px(photo: &RgbImage) -> i32 {
+pub(super) fn line_radius_px(photo: &RgbImage) -> i32 {
     (photo.width().max(photo.height()) / 500) as i32
 }
 
-fn draw_polyline(canvas: &mut RgbImage, points: &[[f64; 2]], radius: i32, colour: Rgb<u8>) {
+pub(super) fn draw_polyline(canvas: &mut RgbImage, points: &[[f64; 2]], radius: i32, colour: Rgb<u8>) {
     for pair in points.windows(2) {
         let (a, b) = (pair[0], pair[1]);
         // centreline coordinates put pixel centres at i + 0.5; imageproc at i
@@ -86,7 +86,7 @@ fn draw_polyline(canvas: &mut RgbImage, points: &[[f64; 2]], radius: i32, colour
 }
 
 /// The hair's number on a dark box, centred on (`x`, `y`) and kept inside the image.
-fn draw_label(canvas: &mut RgbImage, text: &str, x: f64, y: f64, cell: i32, colour: Rgb<u8>) {
+pub(super) fn draw_label(canvas: &mut RgbImage, text: &str, x: f64, y: f64, cell: i32, colour: Rgb<u8>) {
     let cell = i64::from(cell);
     let (w, h) = ((text_width_cells(text) + 2) * cell, (GLYPH_HEIGHT + 2) * cell);
     let x0 = (x as i64 - w / 2).clamp(0, (i64::from(canvas.width()) - w).max(0));

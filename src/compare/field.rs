@@ -1,0 +1,122 @@
+//! The common field: the baseline pixels that are scalp in both visits once the follow-up is
+//! registered onto the baseline. Every response metric is computed on it, so hairs that
+//! merely moved into or out of view do not count as gained or lost.
+
+use serde::{Deserialize, Serialize};
+
+use super::transform::Similarity;
+use crate::quality::FieldMask;
+
+/// The part of the baseline frame seen as scalp in both visits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommonField {
+    /// Baseline frame width (px).
+    pub width: u32,
+    /// Baseline frame height (px).
+    pub height: u32,
+    /// Row-major, `true` where both visits show scalp.
+    pub mask: Vec<bool>,
+    /// Pixels in the common field (baseline px).
+    pub area_px: u64,
+    /// Scalp pixels of the baseline field.
+    pub baseline_area_px: u64,
+}
+
+/// Areas of the common field, for the report.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CommonFieldRecord {
+    /// Common field area in baseline pixels.
+    pub area_px: u64,
+    /// Common field area in mm² (baseline calibration), if calibrated.
+    pub area_mm2: Option<f64>,
+    /// Common field area over the baseline field area.
+    pub overlap_fraction: f64,
+}
+
+impl CommonField {
+    /// The baseline pixels that are scalp in `baseline` and whose image under the inverse of
+    /// `followup_to_baseline` is scalp in `followup`.
+    pub fn new(baseline: &FieldMask, followup: &FieldMask, followup_to_baseline: &Similarity) -> Self {
+        let to_followup = followup_to_baseline.inverse();
+        let (w, h) = (baseline.width, baseline.height);
+        let mut mask = vec![false; w as usize * h as usize];
+        let mut area_px = 0;
+        for y in 0..h {
+            for x in 0..w {
+                if !baseline.is_scalp(x, y) {
+                    continue;
+                }
+                let q = to_followup.apply([f64::from(x) + 0.5, f64::from(y) + 0.5]);
+                let inside = q[0] >= 0.0
+                    && q[1] >= 0.0
+                    && q[0] < f64::from(followup.width)
+                    && q[1] < f64::from(followup.height)
+                    && followup.is_scalp(q[0] as u32, q[1] as u32);
+                if inside {
+                    mask[(y * w + x) as usize] = true;
+                    area_px += 1;
+                }
+            }
+        }
+        Self {
+            width: w,
+            height: h,
+            mask,
+            area_px,
+            baseline_area_px: baseline.scalp_pixels,
+        }
+    }
+
+    /// Whether baseline position `(x, y)` (px, continuous) is in the common field.
+    pub fn contains(&self, x: f64, y: f64) -> bool {
+        x >= 0.0
+            && y >= 0.0
+            && x < f64::from(self.width)
+            && y < f64::from(self.height)
+            && self.mask[y as usize * self.width as usize + x as usize]
+    }
+
+    /// Common area over the baseline field area (0 when the baseline field is empty).
+    pub fn overlap_fraction(&self) -> f64 {
+        if self.baseline_area_px == 0 {
+            0.0
+        } else {
+            self.area_px as f64 / self.baseline_area_px as f64
+        }
+    }
+
+    /// Length (px) of `line` (baseline px) inside the common field, sampled every half pixel.
+    pub fn length_inside_px(&self, line: &[[f64; 2]]) -> f64 {
+        const STEP_PX: f64 = 0.5;
+        line.windows(2)
+            .map(|w| {
+                let (a, b) = (w[0], w[1]);
+                let len = (b[0] - a[0]).hypot(b[1] - a[1]);
+                let pieces = (len / STEP_PX).ceil().max(1.0) as usize;
+                let inside = (0..pieces)
+                    .filter(|&i| {
+                        let t = (i as f64 + 0.5) / pieces as f64;
+                        self.contains(a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t)
+                    })
+                    .count();
+                len * inside as f64 / pieces as f64
+            })
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_half_frame_shift_leaves_half_the_field() {
+        let field = FieldMask::full(100, 50);
+        let shift = Similarity::from_params(1.0, 0.0, 50.0, 0.0);
+        let common = CommonField::new(&field, &field, &shift);
+        assert_eq!(common.area_px, 50 * 50);
+        assert!((common.overlap_fraction() - 0.5).abs() < 1e-12);
+        assert!(common.contains(75.0, 10.0) && !common.contains(25.0, 10.0));
+        assert!((common.length_inside_px(&[[0.0, 10.0], [100.0, 10.0]]) - 50.0).abs() < 0.6);
+    }
+}

@@ -1,0 +1,349 @@
+//! Accuracy of the visit comparison against phantom pairs with known truth
+//! (`tricho eval-pairs`): registration error, hair-link precision/recall/F1 and the error
+//! of the density change — with registration and matching, and for the same pair analysed
+//! as two independent images — so the gain of matching is visible.
+//!
+//! **Truth of the density change**: the phantom's true hairs counted in the true common
+//! field (baseline frame ∩ the follow-up frame mapped by the true transform; a hair counts
+//! with ≥ 100 µm of centreline inside), `(n_followup − n_baseline) / n_baseline × 100`.
+//! Both estimates are scored against it: the registered one measures exactly this; the
+//! independent one (`(density_followup − density_baseline) / density_baseline` of the two
+//! whole-image analyses) is what a tool without registration reports.
+//!
+//! **Links**: each counted traced hair is identified with the true hair it runs along (the
+//! `tricho eval` rule: ≥ 60 % of it within half the true width + 1 px), many-to-one. A
+//! predicted link is correct when both ends are identified with the same true hair;
+//! precision is over links with both ends identified. Recall is over true persisting hairs
+//! identified at both visits among the hairs the comparison counted in the common field.
+
+use std::fmt::Write;
+
+use serde::{Deserialize, Serialize};
+
+use super::matching::{shared_fraction, tolerance_px, Track, MIN_SHARED_FRACTION};
+use super::summary::percentile;
+use crate::analyze::ImageAnalysis;
+use crate::compare::field::CommonField;
+use crate::compare::{Comparison, Similarity};
+use crate::measure::MeasuredHair;
+use crate::quality::FieldMask;
+use crate::synth::pair::{HairFate, PairTruth};
+use crate::synth::truth::{PhantomTruth, MIN_COUNTED_LENGTH_UM};
+
+/// How one pair was measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PairScore {
+    /// The pair truth file name.
+    pub pair: String,
+    /// Mean distance (px) between the estimated and true positions of the follow-up frame's corners.
+    pub registration_error_px: f64,
+    /// Registration confidence reported.
+    pub registration_confidence: f64,
+    /// Overlap reported.
+    pub overlap_fraction: f64,
+    /// Predicted links with both ends identified.
+    pub links_identified: usize,
+    /// Of those, linking the same true hair.
+    pub links_correct: usize,
+    /// True persisting hairs identified at both visits.
+    pub persisting_identifiable: usize,
+    /// Of those, linked correctly.
+    pub persisting_linked: usize,
+    /// True density change on the true common field (%).
+    pub true_density_change_pct: Option<f64>,
+    /// Registered + matched estimate (%).
+    pub matched_density_change_pct: Option<f64>,
+    /// Independent (whole-image) estimate (%).
+    pub independent_density_change_pct: Option<f64>,
+    /// Time of registration + matching + response (ms).
+    pub compare_ms: f64,
+}
+
+/// Summary over all pairs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PairSummary {
+    /// Pairs scored.
+    pub pairs: usize,
+    /// Median registration error (px).
+    pub registration_error_px_median: Option<f64>,
+    /// 90th percentile registration error (px).
+    pub registration_error_px_p90: Option<f64>,
+    /// Largest registration error (px).
+    pub registration_error_px_max: Option<f64>,
+    /// Share of pairs registered within 2 px.
+    pub registered_within_2px: Option<f64>,
+    /// Link precision (pooled over pairs).
+    pub link_precision: Option<f64>,
+    /// Link recall (pooled).
+    pub link_recall: Option<f64>,
+    /// Link F1.
+    pub link_f1: Option<f64>,
+    /// Registered + matched: median |density-change error| (percentage points).
+    pub matched_abs_error_pp_median: Option<f64>,
+    /// Registered + matched: 90th percentile.
+    pub matched_abs_error_pp_p90: Option<f64>,
+    /// Registered + matched: 95th percentile — the repeatability stated in reports.
+    pub matched_abs_error_pp_p95: Option<f64>,
+    /// Registered + matched: mean signed error (pp).
+    pub matched_error_pp_mean: Option<f64>,
+    /// Independent: median |density-change error| (pp).
+    pub independent_abs_error_pp_median: Option<f64>,
+    /// Independent: 90th percentile.
+    pub independent_abs_error_pp_p90: Option<f64>,
+    /// Independent: 95th percentile.
+    pub independent_abs_error_pp_p95: Option<f64>,
+    /// Independent: mean signed error (pp).
+    pub independent_error_pp_mean: Option<f64>,
+    /// Median time of registration + matching + response (ms).
+    pub compare_ms_median: Option<f64>,
+    /// Every pair.
+    pub scores: Vec<PairScore>,
+}
+
+/// The truth files of one pair.
+pub struct PairTruths<'a> {
+    /// The pair truth file name.
+    pub name: String,
+    /// Pair truth.
+    pub pair: &'a PairTruth,
+    /// Baseline view truth.
+    pub baseline: &'a PhantomTruth,
+    /// Follow-up view truth.
+    pub followup: &'a PhantomTruth,
+}
+
+/// Scores `comparison` of the two analyses of a phantom pair against its truth.
+pub fn score_pair(
+    truth: &PairTruths,
+    baseline: &ImageAnalysis,
+    followup: &ImageAnalysis,
+    comparison: &Comparison,
+) -> PairScore {
+    let true_transform = Similarity {
+        matrix: truth.pair.followup_to_baseline.matrix,
+    };
+    let (fw, fh) = (
+        f64::from(truth.followup.image.width_px),
+        f64::from(truth.followup.image.height_px),
+    );
+    let registration_error_px =
+        comparison
+            .registration
+            .followup_to_baseline
+            .mean_corner_distance_px(&true_transform, fw, fh);
+
+    // identify traced hairs with true ids
+    let ids_b = identify(&baseline.hairs, truth.baseline);
+    let ids_f = identify(&followup.hairs, truth.followup);
+    let id_of = |ids: &[(u32, u32)], hair: u32| ids.iter().find(|(h, _)| *h == hair).map(|(_, t)| *t);
+    let (mut links_identified, mut links_correct) = (0, 0);
+    let mut linked_truth = Vec::new();
+    for link in &comparison.matching.links {
+        if let (Some(b), Some(f)) = (id_of(&ids_b, link.baseline_id), id_of(&ids_f, link.followup_id)) {
+            links_identified += 1;
+            if b == f {
+                links_correct += 1;
+                linked_truth.push(b);
+            }
+        }
+    }
+    let in_b: Vec<u32> = comparison
+        .matching
+        .links
+        .iter()
+        .map(|l| l.baseline_id)
+        .chain(comparison.matching.lost_ids.iter().copied())
+        .filter_map(|h| id_of(&ids_b, h))
+        .collect();
+    let in_f: Vec<u32> = comparison
+        .matching
+        .links
+        .iter()
+        .map(|l| l.followup_id)
+        .chain(comparison.matching.new_ids.iter().copied())
+        .filter_map(|h| id_of(&ids_f, h))
+        .collect();
+    let persisting: Vec<u32> = truth
+        .pair
+        .hairs
+        .iter()
+        .filter(|c| c.fate == HairFate::Persisting && in_b.contains(&c.id) && in_f.contains(&c.id))
+        .map(|c| c.id)
+        .collect();
+    let persisting_linked = persisting.iter().filter(|id| linked_truth.contains(id)).count();
+
+    let true_density_change_pct = true_common_change_pct(truth, &true_transform);
+    let matched = comparison.change.density_pct.or(comparison.change.count_pct);
+    let independent = baseline
+        .metrics
+        .density_per_cm2
+        .zip(followup.metrics.density_per_cm2)
+        .filter(|(b, _)| *b > 0.0)
+        .map(|(b, f)| (f - b) / b * 100.0);
+    PairScore {
+        pair: truth.name.clone(),
+        registration_error_px,
+        registration_confidence: comparison.registration.confidence,
+        overlap_fraction: comparison.common_field_record.overlap_fraction,
+        links_identified,
+        links_correct,
+        persisting_identifiable: persisting.len(),
+        persisting_linked,
+        true_density_change_pct,
+        matched_density_change_pct: matched,
+        independent_density_change_pct: independent,
+        compare_ms: comparison.elapsed_ms,
+    }
+}
+
+/// `(traced id, true id)` for each counted traced hair that runs along a true hair.
+fn identify(hairs: &[MeasuredHair], truth: &PhantomTruth) -> Vec<(u32, u32)> {
+    let um_per_px = truth.calibration.um_per_px;
+    let tracks: Vec<Track> = truth
+        .hairs
+        .iter()
+        .map(|h| Track {
+            points: &h.centreline_px,
+            tolerance_px: tolerance_px(h.width_um / um_per_px),
+        })
+        .collect();
+    hairs
+        .iter()
+        .filter(|h| h.counted)
+        .filter_map(|h| {
+            tracks
+                .iter()
+                .zip(&truth.hairs)
+                .map(|(track, t)| (shared_fraction(&h.centreline_px, track), t.id))
+                .filter(|(f, _)| *f >= MIN_SHARED_FRACTION)
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .map(|(_, id)| (h.id, id))
+        })
+        .collect()
+}
+
+/// The true density change on the true common field (%), `None` without baseline hairs.
+fn true_common_change_pct(truth: &PairTruths, true_transform: &Similarity) -> Option<f64> {
+    let b = &truth.baseline.image;
+    let f = &truth.followup.image;
+    let common = CommonField::new(
+        &FieldMask::full(b.width_px, b.height_px),
+        &FieldMask::full(f.width_px, f.height_px),
+        true_transform,
+    );
+    let min_px = MIN_COUNTED_LENGTH_UM / truth.baseline.calibration.um_per_px;
+    let n_b = truth
+        .baseline
+        .hairs
+        .iter()
+        .filter(|h| common.length_inside_px(&h.centreline_px) >= min_px)
+        .count();
+    let n_f = truth
+        .followup
+        .hairs
+        .iter()
+        .filter(|h| {
+            let line: Vec<[f64; 2]> = h.centreline_px.iter().map(|&p| true_transform.apply(p)).collect();
+            common.length_inside_px(&line) >= min_px
+        })
+        .count();
+    (n_b > 0).then(|| (n_f as f64 - n_b as f64) / n_b as f64 * 100.0)
+}
+
+/// Summarises pair scores.
+pub fn summarise_pairs(scores: Vec<PairScore>) -> PairSummary {
+    let reg: Vec<f64> = scores.iter().map(|s| s.registration_error_px).collect();
+    let errors = |estimate: fn(&PairScore) -> Option<f64>| -> Vec<f64> {
+        scores
+            .iter()
+            .filter_map(|s| estimate(s).zip(s.true_density_change_pct).map(|(e, t)| e - t))
+            .collect()
+    };
+    let matched = errors(|s| s.matched_density_change_pct);
+    let independent = errors(|s| s.independent_density_change_pct);
+    let abs = |v: &[f64]| v.iter().map(|e| e.abs()).collect::<Vec<f64>>();
+    let mean = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
+    let (identified, correct, identifiable, linked) = scores.iter().fold((0, 0, 0, 0), |acc, s| {
+        (
+            acc.0 + s.links_identified,
+            acc.1 + s.links_correct,
+            acc.2 + s.persisting_identifiable,
+            acc.3 + s.persisting_linked,
+        )
+    });
+    let precision = (identified > 0).then(|| correct as f64 / identified as f64);
+    let recall = (identifiable > 0).then(|| linked as f64 / identifiable as f64);
+    let f1 = precision
+        .zip(recall)
+        .filter(|(p, r)| p + r > 0.0)
+        .map(|(p, r)| 2.0 * p * r / (p + r));
+    let times: Vec<f64> = scores.iter().map(|s| s.compare_ms).collect();
+    PairSummary {
+        pairs: scores.len(),
+        registration_error_px_median: percentile(&reg, 0.5),
+        registration_error_px_p90: percentile(&reg, 0.9),
+        registration_error_px_max: reg.iter().copied().reduce(f64::max),
+        registered_within_2px: (!reg.is_empty())
+            .then(|| reg.iter().filter(|&&e| e <= 2.0).count() as f64 / reg.len() as f64),
+        link_precision: precision,
+        link_recall: recall,
+        link_f1: f1,
+        matched_abs_error_pp_median: percentile(&abs(&matched), 0.5),
+        matched_abs_error_pp_p90: percentile(&abs(&matched), 0.9),
+        matched_abs_error_pp_p95: percentile(&abs(&matched), 0.95),
+        matched_error_pp_mean: mean(&matched),
+        independent_abs_error_pp_median: percentile(&abs(&independent), 0.5),
+        independent_abs_error_pp_p90: percentile(&abs(&independent), 0.9),
+        independent_abs_error_pp_p95: percentile(&abs(&independent), 0.95),
+        independent_error_pp_mean: mean(&independent),
+        compare_ms_median: percentile(&times, 0.5),
+        scores,
+    }
+}
+
+/// The Markdown tables the README quotes.
+pub fn markdown_pairs_report(summary: &PairSummary) -> String {
+    let f = |v: Option<f64>, digits: usize| v.map_or_else(|| "n/a".to_string(), |v| format!("{v:.digits$}"));
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "| pairs | registration error px: median | p90 | max | within 2 px | link precision | link recall | link F1 | compare ms (median) |"
+    );
+    let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    let _ = writeln!(
+        out,
+        "| {} | {} | {} | {} | {} % | {} | {} | {} | {} |",
+        summary.pairs,
+        f(summary.registration_error_px_median, 2),
+        f(summary.registration_error_px_p90, 2),
+        f(summary.registration_error_px_max, 2),
+        f(summary.registered_within_2px.map(|v| v * 100.0), 0),
+        f(summary.link_precision, 3),
+        f(summary.link_recall, 3),
+        f(summary.link_f1, 3),
+        f(summary.compare_ms_median, 0),
+    );
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "| density change (pp vs truth on the common field) | \\|error\\| median | \\|error\\| p90 | \\|error\\| p95 | mean error |"
+    );
+    let _ = writeln!(out, "| --- | --- | --- | --- | --- |");
+    let _ = writeln!(
+        out,
+        "| registered + matched (`tricho compare`) | {} | {} | {} | {} |",
+        f(summary.matched_abs_error_pp_median, 2),
+        f(summary.matched_abs_error_pp_p90, 2),
+        f(summary.matched_abs_error_pp_p95, 2),
+        f(summary.matched_error_pp_mean, 2),
+    );
+    let _ = writeln!(
+        out,
+        "| independent (two whole-image analyses) | {} | {} | {} | {} |",
+        f(summary.independent_abs_error_pp_median, 2),
+        f(summary.independent_abs_error_pp_p90, 2),
+        f(summary.independent_abs_error_pp_p95, 2),
+        f(summary.independent_error_pp_mean, 2),
+    );
+    out
+}
