@@ -1,6 +1,7 @@
 //! `tricho compare` through the real binary: a rendered phantom pair compared into a typed
 //! `comparison.json` (parsed back) with the fields scripts rely on, an overlay and the two
-//! per-visit analyses; counts that add up; and a bad follow-up file reported by name with a
+//! per-visit analyses; counts that add up; one audit record that verifies and catches a
+//! changed result; and a bad follow-up file reported by name with a
 //! non-zero exit code.
 //!
 //! Needs ONNX Runtime: run `bash scripts/install-onnxruntime.sh` first.
@@ -132,6 +133,34 @@ fn a_phantom_pair_is_compared_into_typed_json_with_the_required_fields() {
         let visit: tricho::report::ImageReport = read(&out_dir.join(file));
         assert_eq!(visit.kind, tricho::report::IMAGE_REPORT_KIND);
     }
+
+    // one `comparison` audit record covering both photos and all four files; it verifies,
+    // and a changed comparison.json is caught
+    let log = std::fs::read_to_string(out_dir.join("audit.jsonl")).unwrap();
+    let records: Vec<serde_json::Value> = log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(records.len(), 1, "{log}");
+    assert_eq!(records[0]["event"], "comparison");
+    assert_eq!(records[0]["inputs"].as_array().unwrap().len(), 2, "{log}");
+    assert_eq!(records[0]["outputs"].as_array().unwrap().len(), 4, "{log}");
+    let verify = |dir: &Path| tricho(&["audit".as_ref(), "verify".as_ref(), dir.as_os_str()]);
+    let clean = verify(&out_dir);
+    assert_eq!(
+        clean.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&clean.stdout)
+    );
+    let mut changed = raw.clone();
+    changed["change"]["density_pct"] = serde_json::json!(99.0);
+    std::fs::write(out_dir.join("comparison.json"), changed.to_string()).unwrap();
+    let tampered = verify(&out_dir);
+    assert_eq!(
+        tampered.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&tampered.stdout)
+    );
+    assert!(String::from_utf8_lossy(&tampered.stdout).contains("comparison.json"));
 }
 
 #[test]

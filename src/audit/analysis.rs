@@ -53,16 +53,25 @@ pub fn analysis_event(
     let mut event = AuditEvent::new(EventKind::Analysis, settings)?;
     event.model_sha256 = Some(report.provenance.model.sha256.clone());
     event.inputs.push(FileDigest::input(image, &report.input.sha256));
-    match &settings.calibration.source {
-        CalibrationSource::Sidecar { path } | CalibrationSource::DeviceProfile { path, .. } => {
-            event.inputs.push(input_digest(path)?);
-        }
-        CalibrationSource::CommandLine | CalibrationSource::Uncalibrated => {}
-    }
+    event.inputs.extend(calibration_input(&settings.calibration)?);
     event.outputs = outputs;
     event.result_sha256 =
         Some(image_result_sha256(report).map_err(|source| AuditError::Serialise { what: "result", source })?);
     Ok(event)
+}
+
+/// The calibration file (sidecar or device profile) a calibration was read from, if any, as
+/// an input of the event that used it.
+///
+/// # Errors
+/// [`AuditError::Input`] if the file cannot be read.
+pub(super) fn calibration_input(calibration: &Calibration) -> Result<Option<FileDigest>, AuditError> {
+    match &calibration.source {
+        CalibrationSource::Sidecar { path } | CalibrationSource::DeviceProfile { path, .. } => {
+            input_digest(path).map(Some)
+        }
+        CalibrationSource::CommandLine | CalibrationSource::Uncalibrated => Ok(None),
+    }
 }
 
 /// The `export` event of a `summary.csv` holding `rows`; its result hash is that of the rows.

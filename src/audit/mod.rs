@@ -22,7 +22,8 @@
 //! log.append(event)?; // seq, time, tool version, prev_hash and hash added; fsynced
 //! # Ok(()) }
 //! ```
-//! [`analysis_event`] and [`summary_export_event`] build the events of `tricho analyze`.
+//! [`analysis_event`] and [`summary_export_event`] build the events of `tricho analyze`,
+//! [`comparison_event`] that of `tricho compare`.
 //!
 //! # Record format and chain rule
 //! See [`AuditRecord`]: `seq` (1, 2, …), `recorded_at` (UTC RFC 3339), `event`,
@@ -42,6 +43,7 @@ mod analysis;
 mod canonical;
 mod chain;
 mod clock;
+mod comparison;
 mod findings;
 mod log;
 mod record;
@@ -54,6 +56,7 @@ pub use analysis::{
 pub use canonical::{canonical_json, canonical_sha256, file_sha256, result_sha256, sha256_hex};
 pub use chain::{check_chain, ChainCheck, LoggedRecord};
 pub use clock::{now_utc_rfc3339, utc_rfc3339};
+pub use comparison::{comparison_event, COMPARISON_RESULT_RUN_DEPENDENT};
 pub use findings::{ChainCause, Finding};
 pub use log::{input_digest, AuditError, AuditEvent, AuditLog};
 pub use record::{

@@ -13,6 +13,7 @@ use anyhow::{anyhow, Context, Result};
 use clap::Args;
 
 use tricho::analyze::{analyze_scan, AnalysisConfig, ImageAnalysis};
+use tricho::audit::{comparison_event, AuditLog};
 use tricho::compare::{compare_visits, CompareConfig};
 use tricho::report::{
     draw_comparison_overlay, ComparisonReport, ComparisonSettings, ImageReport, Provenance, VisitParts,
@@ -83,6 +84,7 @@ pub fn run(args: CompareArgs) -> Result<ExitCode> {
     let device = args.device_profile.as_deref().map(DeviceProfile::load).transpose()?;
     let model_path = super::model_path(args.model.clone())?;
     super::analyze::prepare_output_folder(&args.out)?;
+    let audit = AuditLog::open(&args.out)?;
     let models = super::WorkerModels::new(&model_path, args.ort_dylib.as_deref())?;
     let provenance = models.with(|model| {
         Ok(Provenance::new(
@@ -174,6 +176,9 @@ pub fn run(args: CompareArgs) -> Result<ExitCode> {
     )
     .save(&overlay_path)
     .with_context(|| format!("cannot write {}", overlay_path.display()))?;
+    let mut outputs: Vec<PathBuf> = files.iter().map(|f| args.out.join(f)).collect();
+    outputs.extend([json_path.clone(), overlay_path]);
+    audit.append(comparison_event(&args.baseline, &args.followup, &report, outputs)?)?;
     let pct = |v: Option<f64>| v.map_or_else(|| "n/a".to_string(), |v| format!("{v:+.1} %"));
     eprintln!(
         "overlap {:.0} %, registration confidence {:.2}; persisting {}, new {}, lost {}; density change {} → {:?}; {}",
