@@ -10,7 +10,9 @@
 //! truth says they carry no device overlays (the truth counts only hairs in the field, frame
 //! minus overlays; the tracer does not know about overlays). With `--cache`, the model's
 //! maps are stored (raw little-endian u32 header and f32 planes) per model sha256,
-//! generator seed and index and image name, so re-runs only trace.
+//! generator seed and index and image name, so re-runs only trace. The environment variable
+//! `TRACE_CONFIG` may hold a JSON object of [`TraceConfig`] fields to override, e.g.
+//! `TRACE_CONFIG='{"junction_merge_factor": 2.0}'`, to compare settings.
 
 use std::path::{Path, PathBuf};
 
@@ -36,6 +38,7 @@ fn main() -> Result<()> {
         [dir, flag, cache] if flag == "--cache" => (PathBuf::from(dir), Some(PathBuf::from(cache))),
         _ => bail!("usage: trace_eval DIR [--cache CACHE_DIR]"),
     };
+    let overrides = trace_config_from_env()?;
     let model_path = default_model_path().context("models/hairseg.onnx not found")?;
     let mut model = HairModel::load(&model_path, None).with_context(|| model_path.display().to_string())?;
     let mut truths: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -53,10 +56,7 @@ fn main() -> Result<()> {
         let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
         let truth: PhantomTruth = serde_json::from_str(&text).with_context(|| path.display().to_string())?;
         let spacing = PixelSpacing::new(truth.calibration.um_per_px).context("bad calibration")?;
-        let config = TraceConfig {
-            spacing,
-            ..TraceConfig::default()
-        };
+        let config = TraceConfig { spacing, ..overrides };
         let maps = model_maps(&mut model, &dir, &truth, spacing, cache.as_deref())?;
         let model_count = trace_maps(&maps, &config)?.len();
         let mask_path = dir.join(&truth.image.mask_file);
@@ -165,4 +165,20 @@ fn summary(errors: &[f64]) -> String {
         100.0 * quantile(0.9),
         100.0 * mean
     )
+}
+
+/// The default [`TraceConfig`] with the fields in `TRACE_CONFIG` (a JSON object) replaced.
+fn trace_config_from_env() -> Result<TraceConfig> {
+    let mut config = serde_json::to_value(TraceConfig::default())?;
+    if let Ok(text) = std::env::var("TRACE_CONFIG") {
+        let overrides: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&text).context("TRACE_CONFIG is not a JSON object")?;
+        for (key, value) in overrides {
+            match config.get_mut(&key) {
+                Some(slot) => *slot = value,
+                None => bail!("TRACE_CONFIG: unknown field {key}"),
+            }
+        }
+    }
+    serde_json::from_value(config).context("TRACE_CONFIG")
 }

@@ -1,10 +1,13 @@
-//! Gap bridging: pieces of one hair that the segmentation broke apart are joined again.
+//! Gap bridging: pieces of one hair that the segmentation or the skeleton broke apart are
+//! joined again.
 //!
-//! A probability map drops out where a hair fades (thin or blond shafts, defocus) and where
-//! another hair lies across it, so one hair is traced as several chains whose ends face each
-//! other across a short gap. Two chain ends are joined when the gap is short against the
-//! hair's own radius, both ends point at each other and their directions continue each
-//! other; each end joins at most one other, the best-continuing pairs first.
+//! A probability map drops out where a hair fades (thin or blond shafts, defocus), and a
+//! skeleton loses a hair's course where another hair lies across it at a shallow angle, so
+//! one hair is traced as several chains whose ends face each other. Two chain ends are joined
+//! when both point at each other and their directions continue each other, and either the gap
+//! is short against the hair's own radius, or it is longer (up to the overlap of two hairs
+//! crossing at a shallow angle) but straighter and the probability map still shows hair along
+//! it. Each end joins at most one other, the best-continuing pairs first.
 
 use super::chain::Chain;
 use super::graph::Graph;
@@ -24,6 +27,43 @@ pub(crate) struct BridgeLimits {
     /// Largest turn (radians) between the two end directions, and twice the largest angle
     /// between an end's direction and the gap.
     pub max_turn_rad: f64,
+    /// Longest gap with evidence, as a multiple of the sum of the two ends' radii.
+    pub supported_gap_factor: f64,
+    /// Longest gap (px) with evidence whatever the radii.
+    pub supported_min_gap_px: f64,
+    /// Mean probability along a long gap needed as evidence of hair.
+    pub support_probability: f32,
+}
+
+/// A probability map sampled along gaps.
+pub(crate) struct Evidence<'a> {
+    /// Row-major probabilities.
+    pub map: &'a [f32],
+    /// Map width (px).
+    pub width: usize,
+    /// Map height (px).
+    pub height: usize,
+}
+
+impl Evidence<'_> {
+    /// Mean probability at the pixels under the segment `a`–`b`, sampled every half pixel.
+    fn mean_along(&self, a: [f64; 2], b: [f64; 2]) -> f32 {
+        let steps = (2.0 * distance(a, b)).ceil().max(1.0) as usize;
+        let sum: f32 = (0..=steps)
+            .map(|k| {
+                let t = k as f64 / steps as f64;
+                let (x, y) = (a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1]));
+                let (xi, yi) = (x.floor() as i64, y.floor() as i64);
+                let inside = (0..self.width as i64).contains(&xi) && (0..self.height as i64).contains(&yi);
+                if inside {
+                    self.map[yi as usize * self.width + xi as usize]
+                } else {
+                    0.0
+                }
+            })
+            .sum();
+        sum / (steps + 1) as f32
+    }
 }
 
 /// One end of a chain: `(chain index, 0 for the start or 1 for the end)`.
@@ -55,15 +95,24 @@ fn angle(a: [f64; 2], b: [f64; 2]) -> f64 {
     (a[0] * b[0] + a[1] * b[1]).clamp(-1.0, 1.0).acos()
 }
 
-/// Cost of joining two ends (their total turn, radians), or `None` if they may not join.
-fn join_cost(a: EndGeometry, b: EndGeometry, limits: &BridgeLimits) -> Option<f64> {
+/// Cost of joining two ends (their total turn, radians, plus one for a long gap), or `None`
+/// if they may not join.
+fn join_cost(a: EndGeometry, b: EndGeometry, limits: &BridgeLimits, evidence: &Evidence<'_>) -> Option<f64> {
     let ((pa, da, ra), (pb, db, rb)) = (a, b);
     let gap = distance(pa, pb);
-    if gap > (limits.gap_factor * (ra + rb)).max(limits.min_gap_px) {
+    let short = gap <= (limits.gap_factor * (ra + rb)).max(limits.min_gap_px);
+    let long = gap <= (limits.supported_gap_factor * (ra + rb)).max(limits.supported_min_gap_px);
+    if !short && !long {
         return None;
     }
+    // A long gap must continue the hair more strictly than a short one.
+    let max_turn = if short {
+        limits.max_turn_rad
+    } else {
+        limits.max_turn_rad / 2.0
+    };
     let opposed = angle(da, [-db[0], -db[1]]);
-    if opposed > limits.max_turn_rad {
+    if opposed > max_turn {
         return None;
     }
     // Across a gap shorter than the hair is wide, where the gap points says nothing.
@@ -72,7 +121,15 @@ fn join_cost(a: EndGeometry, b: EndGeometry, limits: &BridgeLimits) -> Option<f6
     }
     let across = [(pb[0] - pa[0]) / gap, (pb[1] - pa[1]) / gap];
     let (turn_a, turn_b) = (angle(da, across), angle(db, [-across[0], -across[1]]));
-    (turn_a.max(turn_b) <= limits.max_turn_rad / 2.0).then_some(opposed.max(turn_a + turn_b))
+    if turn_a.max(turn_b) > max_turn / 2.0 {
+        return None;
+    }
+    let cost = opposed.max(turn_a + turn_b);
+    if short {
+        Some(cost)
+    } else {
+        (evidence.mean_along(pa, pb) >= limits.support_probability).then_some(1.0 + cost)
+    }
 }
 
 /// Joins chains whose ends face each other across a short gap. `joinable[k]` says which
@@ -82,6 +139,7 @@ pub(crate) fn bridge_gaps(
     joinable: &[[bool; 2]],
     graph: &Graph,
     limits: &BridgeLimits,
+    evidence: &Evidence<'_>,
 ) -> Vec<Chain> {
     let ends: Vec<(ChainEnd, EndGeometry)> = chains
         .iter()
@@ -94,7 +152,7 @@ pub(crate) fn bridge_gaps(
     for (i, &(a, ga)) in ends.iter().enumerate() {
         for &(b, gb) in &ends[i + 1..] {
             if a.0 != b.0 {
-                if let Some(cost) = join_cost(ga, gb, limits) {
+                if let Some(cost) = join_cost(ga, gb, limits, evidence) {
                     candidates.push((cost, a, b));
                 }
             }
@@ -190,12 +248,22 @@ mod tests {
         gap_factor: 3.0,
         min_gap_px: 4.0,
         max_turn_rad: 0.9,
+        supported_gap_factor: 3.0,
+        supported_min_gap_px: 4.0,
+        support_probability: 0.25,
+    };
+
+    /// No hair anywhere: long gaps have no evidence.
+    const NO_EVIDENCE: Evidence<'static> = Evidence {
+        map: &[],
+        width: 0,
+        height: 0,
     };
 
     #[test]
     fn collinear_pieces_across_a_short_gap_join() {
         let chains = vec![segment([40.0, 10.0], [60.0, 10.0]), segment([0.0, 10.0], [32.0, 10.5])];
-        let joined = bridge_gaps(chains, &[[true; 2]; 2], &graph_with_radius(2.0), &LIMITS);
+        let joined = bridge_gaps(chains, &[[true; 2]; 2], &graph_with_radius(2.0), &LIMITS, &NO_EVIDENCE);
         assert_eq!(joined.len(), 1);
         let line = &joined[0].points;
         let xs = [line[0][0], line[line.len() - 1][0]];
@@ -209,8 +277,46 @@ mod tests {
         let beside = [segment([0.0, 10.0], [20.0, 10.0]), segment([22.0, 20.0], [42.0, 20.0])];
         let turned = [segment([0.0, 10.0], [20.0, 10.0]), segment([22.0, 10.0], [22.0, 30.0])];
         for pair in [apart, beside, turned] {
-            assert_eq!(bridge_gaps(pair.to_vec(), &[[true; 2]; 2], &graph, &LIMITS).len(), 2);
+            assert_eq!(
+                bridge_gaps(pair.to_vec(), &[[true; 2]; 2], &graph, &LIMITS, &NO_EVIDENCE).len(),
+                2
+            );
         }
+    }
+
+    #[test]
+    fn a_long_gap_joins_only_where_the_map_still_shows_hair_along_it() {
+        let limits = BridgeLimits {
+            supported_gap_factor: 6.0,
+            ..LIMITS
+        };
+        let graph = graph_with_radius(2.0);
+        let pieces = vec![segment([0.0, 10.0], [20.0, 10.0]), segment([40.0, 10.0], [60.0, 10.0])];
+        let (width, height) = (64, 20);
+        let mut faint = vec![0.0; width * height];
+        faint[10 * width..11 * width].fill(0.3);
+        let evidence = Evidence {
+            map: &faint,
+            width,
+            height,
+        };
+        let joinable = [[true; 2]; 2];
+        assert_eq!(
+            bridge_gaps(pieces.clone(), &joinable, &graph, &limits, &evidence).len(),
+            1
+        );
+        assert_eq!(
+            bridge_gaps(pieces.clone(), &joinable, &graph, &limits, &NO_EVIDENCE).len(),
+            2
+        );
+        // hair everywhere, but the second piece turns by 30°: more than half the turn limit
+        let everywhere = vec![0.3; width * height];
+        let evidence = Evidence {
+            map: &everywhere,
+            ..evidence
+        };
+        let bent = vec![segment([0.0, 10.0], [20.0, 10.0]), segment([40.0, 10.0], [57.3, 20.0])];
+        assert_eq!(bridge_gaps(bent, &joinable, &graph, &limits, &evidence).len(), 2);
     }
 
     #[test]
@@ -218,7 +324,7 @@ mod tests {
         let chains = vec![segment([0.0, 10.0], [20.0, 10.0]), segment([24.0, 10.0], [50.0, 10.0])];
         let joinable = [[true, false], [true, true]];
         assert_eq!(
-            bridge_gaps(chains, &joinable, &graph_with_radius(2.0), &LIMITS).len(),
+            bridge_gaps(chains, &joinable, &graph_with_radius(2.0), &LIMITS, &NO_EVIDENCE).len(),
             2
         );
     }

@@ -216,16 +216,24 @@ impl Graph {
         removed
     }
 
-    /// Merges junctions joined by an edge no longer than `factor` × the larger of their radii:
-    /// one crossing that thinning split into several nearby junctions. Returns the number of
-    /// edges contracted.
-    pub fn merge_junctions(&mut self, factor: f64) -> usize {
+    /// Merges junctions joined by an edge no longer than `limits.any` × the larger of their
+    /// radii, or `limits.two_hairs` × when the merged node has at most four branches (a
+    /// crossing of two hairs): one crossing that thinning split into several nearby junctions.
+    /// Returns the number of edges contracted.
+    pub fn merge_junctions(&mut self, limits: MergeLimits) -> usize {
         let mut merged = 0;
         let mut degrees = self.degrees();
         loop {
             let found = self.live_edges().find_map(|(id, e)| {
                 let [a, b] = e.ends;
-                let close = e.length_px() <= factor * self.nodes[a].radius_px.max(self.nodes[b].radius_px);
+                let radius = self.nodes[a].radius_px.max(self.nodes[b].radius_px);
+                let two_hairs = degrees[a] + degrees[b] <= 6;
+                let factor = if two_hairs {
+                    limits.two_hairs.max(limits.any)
+                } else {
+                    limits.any
+                };
+                let close = e.length_px() <= factor * radius;
                 (a != b && degrees[a] >= 3 && degrees[b] >= 3 && close).then_some((id, a, b))
             });
             let Some((id, keep, gone)) = found else { return merged };
@@ -250,6 +258,15 @@ impl Graph {
             merged += 1;
         }
     }
+}
+
+/// How far apart (in junction radii) junctions may be and still be merged into one crossing.
+#[derive(Debug, Clone, Copy)]
+pub struct MergeLimits {
+    /// Any junctions this close.
+    pub any: f64,
+    /// Junctions this close whose merged node has at most four branches.
+    pub two_hairs: f64,
 }
 
 fn node_at(width: usize, members: &[usize], radius_px: &[f64]) -> Node {
@@ -357,7 +374,13 @@ mod tests {
         ]);
         let mut graph = Graph::from_skeleton(&skeleton, &vec![3.0; 63]);
         assert_eq!(graph.degrees().iter().filter(|&&d| d == 3).count(), 2);
-        assert_eq!(graph.merge_junctions(2.0), 1);
+        assert_eq!(
+            graph.merge_junctions(MergeLimits {
+                any: 2.0,
+                two_hairs: 2.0
+            }),
+            1
+        );
         let merged: Vec<usize> = graph
             .degrees()
             .iter()

@@ -54,6 +54,13 @@ pub struct TraceConfig {
     /// are one crossing. Default 1.5: thinning splits a crossing of several hairs at small
     /// angles into junctions up to about one and a half blob radii apart.
     pub junction_merge_factor: f64,
+    /// Two three-way junctions (a crossing of two hairs) are one crossing up to this many
+    /// radii apart. Default 4.0: two shafts crossing at 15° share their course for about four
+    /// widths (width / sin 15°), and thinning leaves a Y at each end of the shared stretch;
+    /// with more hairs, merging that far pairs the wrong branches (measured on phantoms with
+    /// `examples/trace_eval.rs`: 1.5 → 4.0 takes the median |count error| on model maps from
+    /// 55.6 % to 42.9 %).
+    pub two_hair_merge_factor: f64,
     /// Largest turn (degrees) a hair may take through a junction or across a bridged gap;
     /// branches turning more end there. Default 50°.
     pub max_turn_deg: f64,
@@ -65,6 +72,19 @@ pub struct TraceConfig {
     /// Gaps up to this length (µm) are bridged whatever the radii. Default 15 µm, the width
     /// of the thinnest (vellus) shafts, whose radius in the map is only a pixel or two.
     pub bridge_min_gap_um: f64,
+    /// Chain ends facing each other across a longer gap are joined up to this many times the
+    /// sum of their radii when the gap continues the hair more strictly (half the turn) and
+    /// the hair map still shows hair along it. Default 4.0: two hairs crossing at 15° overlap
+    /// for about four shaft widths (width / sin 15°), and the skeleton loses both courses
+    /// there; a faint stretch of one shaft drops out of the mask the same way.
+    pub supported_gap_factor: f64,
+    /// Such gaps up to this length (µm) are joined whatever the radii. Default 60 µm, four
+    /// widths of the thinnest (vellus, 15 µm) shafts.
+    pub supported_min_gap_um: f64,
+    /// The hair probability averaged along such a gap must reach this fraction of
+    /// `hair_threshold`. Default 0.5: hair that faded below the threshold but stands above
+    /// the background.
+    pub support_fraction: f32,
     /// Hairs shorter than this (µm of traced centreline) are dropped. Default 100 µm, the
     /// counting rule of the phantom truth (at least 0.1 mm of centreline in the field).
     pub min_hair_length_um: f64,
@@ -85,9 +105,13 @@ impl Default for TraceConfig {
             spur_length_factor: 2.0,
             min_spur_length_um: 10.0,
             junction_merge_factor: 1.5,
+            two_hair_merge_factor: 4.0,
             max_turn_deg: 50.0,
             bridge_gap_factor: 1.0,
             bridge_min_gap_um: 15.0,
+            supported_gap_factor: 4.0,
+            supported_min_gap_um: 60.0,
+            support_fraction: 0.5,
             min_hair_length_um: 100.0,
             follicular_unit_radius_um: 60.0,
             smoothing_half_window: 2,
@@ -180,7 +204,10 @@ pub fn trace_hairs(
     let um_per_px = config.spacing.um_per_px;
     let min_spur_px = config.min_spur_length_um / um_per_px;
     graph.prune_spurs(config.spur_length_factor, min_spur_px);
-    graph.merge_junctions(config.junction_merge_factor);
+    graph.merge_junctions(graph::MergeLimits {
+        any: config.junction_merge_factor,
+        two_hairs: config.two_hair_merge_factor,
+    });
     graph.prune_spurs(config.spur_length_factor, min_spur_px);
     let pairs = pairing::pair_junctions(&graph, config.max_turn_deg.to_radians());
     let mut chains = chain::chain_edges(&graph, &pairs, config.smoothing_half_window);
@@ -201,8 +228,16 @@ pub fn trace_hairs(
         gap_factor: config.bridge_gap_factor,
         min_gap_px: config.bridge_min_gap_um / um_per_px,
         max_turn_rad: config.max_turn_deg.to_radians(),
+        supported_gap_factor: config.supported_gap_factor,
+        supported_min_gap_px: config.supported_min_gap_um / um_per_px,
+        support_probability: config.support_fraction * config.hair_threshold,
     };
-    let mut chains = bridge::bridge_gaps(chains, &joinable, &graph, &limits);
+    let evidence = bridge::Evidence {
+        map: hair,
+        width,
+        height,
+    };
+    let mut chains = bridge::bridge_gaps(chains, &joinable, &graph, &limits, &evidence);
     let min_length_px = config.min_hair_length_um / um_per_px;
     chains.retain(|c| polyline_length(&c.points) >= min_length_px);
     let unit_radius_px = config.follicular_unit_radius_um / um_per_px;
