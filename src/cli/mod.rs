@@ -16,6 +16,7 @@ mod audit;
 mod compare;
 mod eval;
 mod eval_pairs;
+mod phantom_scoring;
 mod segment;
 mod synth;
 

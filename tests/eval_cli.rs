@@ -1,0 +1,107 @@
+//! `tricho eval` and `tricho eval-pairs` through the real binary on the committed fixtures:
+//! the table and the JSON cover every phantom, a broken truth file is named while the others
+//! are still scored (exit 1), and a folder without phantoms is an error.
+//!
+//! Needs ONNX Runtime: run `bash scripts/install-onnxruntime.sh` first.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+fn tricho(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tricho"))
+        .args(args)
+        .output()
+        .expect("tricho runs")
+}
+
+fn read_json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn eval_scores_every_fixture_into_the_table_and_the_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("nested").join("eval.json");
+    let out = tricho(&[
+        "eval".as_ref(),
+        fixtures().as_os_str(),
+        "--json".as_ref(),
+        json.as_os_str(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let truths = std::fs::read_dir(fixtures())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".truth.json")
+        })
+        .count();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains(&format!("| **all** | {truths} |")), "{table}");
+    let summary = read_json(&json);
+    assert_eq!(summary["phantoms"].as_array().unwrap().len(), truths);
+    assert_eq!(summary["overall"]["images"], truths);
+    let median = summary["overall"]["count_abs_error_pct_median"].as_f64().unwrap();
+    assert!(median.is_finite() && median >= 0.0, "{median}");
+}
+
+#[test]
+fn a_broken_truth_file_is_named_and_the_other_phantoms_are_still_scored() {
+    let dir = tempfile::tempdir().unwrap();
+    for ext in ["png", "truth.json"] {
+        std::fs::copy(
+            fixtures().join(format!("0000.{ext}")),
+            dir.path().join(format!("0000.{ext}")),
+        )
+        .unwrap();
+    }
+    std::fs::write(dir.path().join("9999.truth.json"), "{ not json").unwrap();
+    let json = dir.path().join("eval.json");
+    let out = tricho(&[
+        "eval".as_ref(),
+        dir.path().as_os_str(),
+        "--json".as_ref(),
+        json.as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("9999.truth.json"), "{stderr}");
+    assert_eq!(read_json(&json)["phantoms"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn a_folder_without_phantoms_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    for command in ["eval", "eval-pairs"] {
+        let out = tricho(&[command.as_ref(), dir.path().as_os_str()]);
+        assert!(!out.status.success(), "{command}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("no *."), "{command}: {stderr}");
+    }
+}
+
+#[test]
+fn eval_pairs_scores_the_fixture_pair() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("pairs.json");
+    let out = tricho(&[
+        "eval-pairs".as_ref(),
+        fixtures().as_os_str(),
+        "--json".as_ref(),
+        json.as_os_str(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary = read_json(&json);
+    assert_eq!(summary["pairs"], 1);
+    assert_eq!(summary["scores"].as_array().unwrap().len(), 1);
+    let error = summary["registration_error_px_median"].as_f64().unwrap();
+    assert!(error.is_finite() && error >= 0.0, "{error}");
+}
