@@ -391,4 +391,31 @@ mod tests {
         assert_eq!(merged.len(), 1);
         assert_eq!(graph.nodes[merged[0]].centre, [4.5, 3.5]);
     }
+
+    #[test]
+    fn the_wider_two_hair_limit_merges_only_crossings_of_two_hairs() {
+        let two_hairs = [
+            "..#.....#..",
+            "..#.....#..",
+            "###########",
+            "...........",
+            "...........",
+        ];
+        let mut three_hairs = two_hairs;
+        three_hairs[3] = "..#........";
+        three_hairs[4] = "..#........";
+        let merges = |rows: &[&str], any: f64, two_hairs: f64| {
+            let mut graph = Graph::from_skeleton(&image_from(rows), &vec![1.0; 55]);
+            graph.merge_junctions(MergeLimits { any, two_hairs })
+        };
+        // junctions 6 px apart, radius 1 px
+        assert_eq!(merges(&two_hairs, 1.5, 7.0), 1);
+        assert_eq!(merges(&two_hairs, 1.5, 1.5), 0);
+        assert_eq!(
+            merges(&three_hairs, 1.5, 7.0),
+            0,
+            "a four-way and a three-way junction: five branches"
+        );
+        assert_eq!(merges(&three_hairs, 7.0, 7.0), 1);
+    }
 }
