@@ -11,6 +11,7 @@ pub mod eval;
 pub mod geometry;
 pub mod glyphs;
 pub mod measure;
+mod probability_image;
 pub mod quality;
 pub mod report;
 pub mod scan;

@@ -3,44 +3,7 @@
 //! and blur (optical or the network's) moves probability sideways without changing the
 //! integral, so no threshold biases the result.
 
-/// A `width × height` probability map, row-major; pixel (i, j) covers [i, i+1) × [j, j+1)
-/// and its value belongs to the pixel centre (i + ½, j + ½).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ProbabilityImage<'a> {
-    data: &'a [f32],
-    width: usize,
-    height: usize,
-}
-
-impl<'a> ProbabilityImage<'a> {
-    /// The map, or `None` if it is empty or does not hold `width × height` values.
-    pub(crate) fn new(data: &'a [f32], width: usize, height: usize) -> Option<Self> {
-        (width > 0 && height > 0 && data.len() == width * height).then_some(Self { data, width, height })
-    }
-
-    /// Bilinear value at (x, y); `None` outside the image [0, width] × [0, height]. Within
-    /// half a pixel of the border the outermost row or column is extended.
-    pub(crate) fn sample(&self, x: f64, y: f64) -> Option<f64> {
-        let (w, h) = (self.width as f64, self.height as f64);
-        if !((0.0..=w).contains(&x) && (0.0..=h).contains(&y)) {
-            return None;
-        }
-        let u = (x - 0.5).clamp(0.0, w - 1.0);
-        let v = (y - 0.5).clamp(0.0, h - 1.0);
-        let (i0, j0) = (u.floor() as usize, v.floor() as usize);
-        let (i1, j1) = ((i0 + 1).min(self.width - 1), (j0 + 1).min(self.height - 1));
-        let (fx, fy) = (u - i0 as f64, v - j0 as f64);
-        let at = |i: usize, j: usize| f64::from(self.data[j * self.width + i]);
-        let top = at(i0, j0) + (at(i1, j0) - at(i0, j0)) * fx;
-        let bottom = at(i0, j1) + (at(i1, j1) - at(i0, j1)) * fx;
-        Some(top + (bottom - top) * fy)
-    }
-
-    /// Longest straight walk (px) that can stay inside the image.
-    fn diagonal_px(&self) -> f64 {
-        (self.width as f64).hypot(self.height as f64)
-    }
-}
+use crate::probability_image::ProbabilityImage;
 
 /// How a profile across a shaft is sampled and where it ends.
 #[derive(Debug, Clone, Copy)]
@@ -138,20 +101,6 @@ mod tests {
     /// A `width × height` map whose columns hold `columns` (repeated on every row).
     fn columns_map(columns: &[f32], height: usize) -> Vec<f32> {
         (0..height).flat_map(|_| columns.iter().copied()).collect()
-    }
-
-    #[test]
-    fn bilinear_sampling_uses_pixel_centres() {
-        let data = [0.0, 1.0, 2.0, 3.0];
-        let map = ProbabilityImage::new(&data, 2, 2).unwrap();
-        assert_eq!(map.sample(0.5, 0.5), Some(0.0));
-        assert_eq!(map.sample(1.0, 0.5), Some(0.5));
-        assert_eq!(map.sample(1.0, 1.0), Some(1.5));
-        assert_eq!(map.sample(0.0, 0.0), Some(0.0));
-        assert_eq!(map.sample(2.0, 2.0), Some(3.0));
-        assert_eq!(map.sample(2.1, 1.0), None);
-        assert_eq!(map.sample(f64::NAN, 1.0), None);
-        assert!(ProbabilityImage::new(&data, 3, 2).is_none());
     }
 
     #[test]

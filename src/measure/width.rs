@@ -9,11 +9,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::profile::{width_across, ProbabilityImage, ProfileRule};
+use super::profile::{width_across, ProfileRule};
 use super::proximity::SegmentIndex;
 use super::stations::{ArcPolyline, Station};
 use super::stats::{median, quantile, sorted};
 use super::MeasureError;
+use crate::probability_image::ProbabilityImage;
 use crate::trace::TracedHair;
 
 /// Settings of the width measurement. Distances that are properties of the pixel grid are

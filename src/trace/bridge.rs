@@ -13,6 +13,7 @@ use super::chain::Chain;
 use super::graph::Graph;
 use super::units::root;
 use crate::geometry::distance;
+use crate::probability_image::ProbabilityImage;
 
 /// Shortest stretch (px) of chain used to measure an end's direction.
 const MIN_END_SPAN_PX: f64 = 6.0;
@@ -33,37 +34,6 @@ pub(crate) struct BridgeLimits {
     pub supported_min_gap_px: f64,
     /// Mean probability along a long gap needed as evidence of hair.
     pub support_probability: f32,
-}
-
-/// A probability map sampled along gaps.
-pub(crate) struct Evidence<'a> {
-    /// Row-major probabilities.
-    pub map: &'a [f32],
-    /// Map width (px).
-    pub width: usize,
-    /// Map height (px).
-    pub height: usize,
-}
-
-impl Evidence<'_> {
-    /// Mean probability at the pixels under the segment `a`–`b`, sampled every half pixel.
-    fn mean_along(&self, a: [f64; 2], b: [f64; 2]) -> f32 {
-        let steps = (2.0 * distance(a, b)).ceil().max(1.0) as usize;
-        let sum: f32 = (0..=steps)
-            .map(|k| {
-                let t = k as f64 / steps as f64;
-                let (x, y) = (a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1]));
-                let (xi, yi) = (x.floor() as i64, y.floor() as i64);
-                let inside = (0..self.width as i64).contains(&xi) && (0..self.height as i64).contains(&yi);
-                if inside {
-                    self.map[yi as usize * self.width + xi as usize]
-                } else {
-                    0.0
-                }
-            })
-            .sum();
-        sum / (steps + 1) as f32
-    }
 }
 
 /// One end of a chain: `(chain index, 0 for the start or 1 for the end)`.
@@ -97,7 +67,12 @@ fn angle(a: [f64; 2], b: [f64; 2]) -> f64 {
 
 /// Cost of joining two ends (their total turn, radians, plus one for a long gap), or `None`
 /// if they may not join.
-fn join_cost(a: EndGeometry, b: EndGeometry, limits: &BridgeLimits, evidence: &Evidence<'_>) -> Option<f64> {
+fn join_cost(
+    a: EndGeometry,
+    b: EndGeometry,
+    limits: &BridgeLimits,
+    evidence: Option<&ProbabilityImage>,
+) -> Option<f64> {
     let ((pa, da, ra), (pb, db, rb)) = (a, b);
     let gap = distance(pa, pb);
     let short = gap <= (limits.gap_factor * (ra + rb)).max(limits.min_gap_px);
@@ -128,18 +103,20 @@ fn join_cost(a: EndGeometry, b: EndGeometry, limits: &BridgeLimits, evidence: &E
     if short {
         Some(cost)
     } else {
-        (evidence.mean_along(pa, pb) >= limits.support_probability).then_some(1.0 + cost)
+        let support = evidence.map_or(0.0, |map| map.mean_along(pa, pb));
+        (support >= limits.support_probability).then_some(1.0 + cost)
     }
 }
 
-/// Joins chains whose ends face each other across a short gap. `joinable[k]` says which
-/// ends of chain `k` may be joined (not those leaving the image).
+/// Joins chains whose ends face each other across a short gap, or across a longer, straighter
+/// one along which `evidence` (the hair probability map) still shows hair. `joinable[k]` says
+/// which ends of chain `k` may be joined (not those leaving the image).
 pub(crate) fn bridge_gaps(
     chains: Vec<Chain>,
     joinable: &[[bool; 2]],
     graph: &Graph,
     limits: &BridgeLimits,
-    evidence: &Evidence<'_>,
+    evidence: Option<&ProbabilityImage>,
 ) -> Vec<Chain> {
     let ends: Vec<(ChainEnd, EndGeometry)> = chains
         .iter()
@@ -253,17 +230,13 @@ mod tests {
         support_probability: 0.25,
     };
 
-    /// No hair anywhere: long gaps have no evidence.
-    const NO_EVIDENCE: Evidence<'static> = Evidence {
-        map: &[],
-        width: 0,
-        height: 0,
-    };
+    /// No map: long gaps have no evidence.
+    const NO_EVIDENCE: Option<&ProbabilityImage> = None;
 
     #[test]
     fn collinear_pieces_across_a_short_gap_join() {
         let chains = vec![segment([40.0, 10.0], [60.0, 10.0]), segment([0.0, 10.0], [32.0, 10.5])];
-        let joined = bridge_gaps(chains, &[[true; 2]; 2], &graph_with_radius(2.0), &LIMITS, &NO_EVIDENCE);
+        let joined = bridge_gaps(chains, &[[true; 2]; 2], &graph_with_radius(2.0), &LIMITS, NO_EVIDENCE);
         assert_eq!(joined.len(), 1);
         let line = &joined[0].points;
         let xs = [line[0][0], line[line.len() - 1][0]];
@@ -278,7 +251,7 @@ mod tests {
         let turned = [segment([0.0, 10.0], [20.0, 10.0]), segment([22.0, 10.0], [22.0, 30.0])];
         for pair in [apart, beside, turned] {
             assert_eq!(
-                bridge_gaps(pair.to_vec(), &[[true; 2]; 2], &graph, &LIMITS, &NO_EVIDENCE).len(),
+                bridge_gaps(pair.to_vec(), &[[true; 2]; 2], &graph, &LIMITS, NO_EVIDENCE).len(),
                 2
             );
         }
@@ -295,28 +268,24 @@ mod tests {
         let (width, height) = (64, 20);
         let mut faint = vec![0.0; width * height];
         faint[10 * width..11 * width].fill(0.3);
-        let evidence = Evidence {
-            map: &faint,
-            width,
-            height,
-        };
+        let evidence = ProbabilityImage::new(&faint, width, height);
         let joinable = [[true; 2]; 2];
         assert_eq!(
-            bridge_gaps(pieces.clone(), &joinable, &graph, &limits, &evidence).len(),
+            bridge_gaps(pieces.clone(), &joinable, &graph, &limits, evidence.as_ref()).len(),
             1
         );
         assert_eq!(
-            bridge_gaps(pieces.clone(), &joinable, &graph, &limits, &NO_EVIDENCE).len(),
+            bridge_gaps(pieces.clone(), &joinable, &graph, &limits, NO_EVIDENCE).len(),
             2
         );
         // hair everywhere, but the second piece turns by 30°: more than half the turn limit
         let everywhere = vec![0.3; width * height];
-        let evidence = Evidence {
-            map: &everywhere,
-            ..evidence
-        };
+        let evidence = ProbabilityImage::new(&everywhere, width, height);
         let bent = vec![segment([0.0, 10.0], [20.0, 10.0]), segment([40.0, 10.0], [57.3, 20.0])];
-        assert_eq!(bridge_gaps(bent, &joinable, &graph, &limits, &evidence).len(), 2);
+        assert_eq!(
+            bridge_gaps(bent, &joinable, &graph, &limits, evidence.as_ref()).len(),
+            2
+        );
     }
 
     #[test]
@@ -324,7 +293,7 @@ mod tests {
         let chains = vec![segment([0.0, 10.0], [20.0, 10.0]), segment([24.0, 10.0], [50.0, 10.0])];
         let joinable = [[true, false], [true, true]];
         assert_eq!(
-            bridge_gaps(chains, &joinable, &graph_with_radius(2.0), &LIMITS, &NO_EVIDENCE).len(),
+            bridge_gaps(chains, &joinable, &graph_with_radius(2.0), &LIMITS, NO_EVIDENCE).len(),
             2
         );
     }

@@ -290,6 +290,11 @@ fn node_at(width: usize, members: &[usize], radius_px: &[f64]) -> Node {
 mod tests {
     use super::*;
 
+    fn nodes_of_degree(graph: &Graph, degree: usize) -> Vec<usize> {
+        let degrees = graph.degrees();
+        (0..degrees.len()).filter(|&n| degrees[n] == degree).collect()
+    }
+
     fn image_from(rows: &[&str]) -> BinaryImage {
         let (width, height) = (rows[0].len(), rows.len());
         let data = rows.iter().flat_map(|r| r.chars().map(|c| c == '#')).collect();
@@ -309,13 +314,7 @@ mod tests {
         ]);
         let graph = Graph::from_skeleton(&skeleton, &vec![1.0; 63]);
         assert_eq!(graph.edges.len(), 4);
-        let junctions: Vec<usize> = graph
-            .degrees()
-            .iter()
-            .enumerate()
-            .filter(|(_, &d)| d == 4)
-            .map(|(n, _)| n)
-            .collect();
+        let junctions = nodes_of_degree(&graph, 4);
         assert_eq!(junctions.len(), 1);
         assert_eq!(graph.nodes[junctions[0]].centre, [4.5, 4.5]);
         let lengths: Vec<f64> = graph.edges.iter().map(Edge::length_px).collect();
@@ -381,13 +380,7 @@ mod tests {
             }),
             1
         );
-        let merged: Vec<usize> = graph
-            .degrees()
-            .iter()
-            .enumerate()
-            .filter(|(_, &d)| d == 4)
-            .map(|(n, _)| n)
-            .collect();
+        let merged = nodes_of_degree(&graph, 4);
         assert_eq!(merged.len(), 1);
         assert_eq!(graph.nodes[merged[0]].centre, [4.5, 3.5]);
     }

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::geometry::polyline_length;
+use crate::probability_image::ProbabilityImage;
 use crate::segment::{ProbabilityMaps, HAIR_CHANNEL};
 use crate::units::PixelSpacing;
 use grid::BinaryImage;
@@ -232,12 +233,8 @@ pub fn trace_hairs(
         supported_min_gap_px: config.supported_min_gap_um / um_per_px,
         support_probability: config.support_fraction * config.hair_threshold,
     };
-    let evidence = bridge::Evidence {
-        map: hair,
-        width,
-        height,
-    };
-    let mut chains = bridge::bridge_gaps(chains, &joinable, &graph, &limits, &evidence);
+    let evidence = ProbabilityImage::new(hair, width, height);
+    let mut chains = bridge::bridge_gaps(chains, &joinable, &graph, &limits, evidence.as_ref());
     let min_length_px = config.min_hair_length_um / um_per_px;
     chains.retain(|c| polyline_length(&c.points) >= min_length_px);
     let unit_radius_px = config.follicular_unit_radius_um / um_per_px;

@@ -1,0 +1,92 @@
+//! A probability map read at continuous positions: bilinear values for the width profiles
+//! across shafts, pixel means along the gaps the tracer may bridge.
+
+use crate::geometry::distance;
+
+/// A `width × height` probability map, row-major; pixel (i, j) covers [i, i+1) × [j, j+1)
+/// and its value belongs to the pixel centre (i + ½, j + ½).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ProbabilityImage<'a> {
+    data: &'a [f32],
+    width: usize,
+    height: usize,
+}
+
+impl<'a> ProbabilityImage<'a> {
+    /// The map, or `None` if it is empty or does not hold `width × height` values.
+    pub(crate) fn new(data: &'a [f32], width: usize, height: usize) -> Option<Self> {
+        (width > 0 && height > 0 && data.len() == width * height).then_some(Self { data, width, height })
+    }
+
+    /// Bilinear value at (x, y); `None` outside the image [0, width] × [0, height]. Within
+    /// half a pixel of the border the outermost row or column is extended.
+    pub(crate) fn sample(&self, x: f64, y: f64) -> Option<f64> {
+        let (w, h) = (self.width as f64, self.height as f64);
+        if !((0.0..=w).contains(&x) && (0.0..=h).contains(&y)) {
+            return None;
+        }
+        let u = (x - 0.5).clamp(0.0, w - 1.0);
+        let v = (y - 0.5).clamp(0.0, h - 1.0);
+        let (i0, j0) = (u.floor() as usize, v.floor() as usize);
+        let (i1, j1) = ((i0 + 1).min(self.width - 1), (j0 + 1).min(self.height - 1));
+        let (fx, fy) = (u - i0 as f64, v - j0 as f64);
+        let at = |i: usize, j: usize| f64::from(self.data[j * self.width + i]);
+        let top = at(i0, j0) + (at(i1, j0) - at(i0, j0)) * fx;
+        let bottom = at(i0, j1) + (at(i1, j1) - at(i0, j1)) * fx;
+        Some(top + (bottom - top) * fy)
+    }
+
+    /// Longest straight walk (px) that can stay inside the image.
+    pub(crate) fn diagonal_px(&self) -> f64 {
+        (self.width as f64).hypot(self.height as f64)
+    }
+
+    /// Mean value of the pixels under the segment `a`–`b`, sampled every half pixel; samples
+    /// outside the image count as 0.
+    pub(crate) fn mean_along(&self, a: [f64; 2], b: [f64; 2]) -> f32 {
+        let steps = (2.0 * distance(a, b)).ceil().max(1.0) as usize;
+        let sum: f32 = (0..=steps)
+            .map(|k| {
+                let t = k as f64 / steps as f64;
+                let (x, y) = (a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1]));
+                let (xi, yi) = (x.floor() as i64, y.floor() as i64);
+                let inside = (0..self.width as i64).contains(&xi) && (0..self.height as i64).contains(&yi);
+                if inside {
+                    self.data[yi as usize * self.width + xi as usize]
+                } else {
+                    0.0
+                }
+            })
+            .sum();
+        sum / (steps + 1) as f32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bilinear_sampling_uses_pixel_centres() {
+        let data = [0.0, 1.0, 2.0, 3.0];
+        let map = ProbabilityImage::new(&data, 2, 2).unwrap();
+        assert_eq!(map.sample(0.5, 0.5), Some(0.0));
+        assert_eq!(map.sample(1.0, 0.5), Some(0.5));
+        assert_eq!(map.sample(1.0, 1.0), Some(1.5));
+        assert_eq!(map.sample(0.0, 0.0), Some(0.0));
+        assert_eq!(map.sample(2.0, 2.0), Some(3.0));
+        assert_eq!(map.sample(2.1, 1.0), None);
+        assert_eq!(map.sample(f64::NAN, 1.0), None);
+        assert!(ProbabilityImage::new(&data, 3, 2).is_none());
+    }
+
+    #[test]
+    fn the_mean_along_a_segment_counts_samples_outside_as_zero() {
+        let data = [1.0, 1.0, 0.0, 0.0];
+        let map = ProbabilityImage::new(&data, 2, 2).unwrap();
+        assert_eq!(map.mean_along([0.5, 0.5], [1.5, 0.5]), 1.0);
+        assert_eq!(map.mean_along([0.5, 1.5], [1.5, 1.5]), 0.0);
+        // half the samples (x ≥ 2) fall outside
+        assert_eq!(map.mean_along([0.25, 0.5], [3.75, 0.5]), 4.0 / 8.0);
+    }
+}
