@@ -6,6 +6,8 @@
 
 pub mod analyze;
 pub mod audit;
+pub mod batch;
+pub mod cohort;
 pub mod compare;
 pub mod eval;
 pub mod geometry;

@@ -67,9 +67,9 @@ pub fn analysis_event(
 /// [`AuditError::Input`] if the file cannot be read.
 pub(super) fn calibration_input(calibration: &Calibration) -> Result<Option<FileDigest>, AuditError> {
     match &calibration.source {
-        CalibrationSource::Sidecar { path } | CalibrationSource::DeviceProfile { path, .. } => {
-            input_digest(path).map(Some)
-        }
+        CalibrationSource::Sidecar { path }
+        | CalibrationSource::Manifest { path, .. }
+        | CalibrationSource::DeviceProfile { path, .. } => input_digest(path).map(Some),
         CalibrationSource::CommandLine | CalibrationSource::Uncalibrated => Ok(None),
     }
 }

@@ -36,24 +36,41 @@ pub struct AnalyzeArgs {
     /// Output folder (created if missing).
     #[arg(long, default_value = "out")]
     out: PathBuf,
+    #[command(flatten)]
+    classes: ClassArgs,
+    #[command(flatten)]
+    model: super::ModelArgs,
+}
+
+/// The width-class thresholds, shared by the commands that analyse photos.
+#[derive(Args, Debug)]
+pub(super) struct ClassArgs {
     /// Hairs at most this wide (µm) are vellus.
     #[arg(long, default_value_t = AnalysisConfig::default().measure.vellus_max_um)]
     vellus_max_um: f64,
     /// Hairs at least this wide (µm) are terminal.
     #[arg(long, default_value_t = AnalysisConfig::default().measure.terminal_min_um)]
     terminal_min_um: f64,
-    /// The ONNX model (default: the committed models/hairseg.onnx).
-    #[arg(long)]
-    model: Option<PathBuf>,
-    /// ONNX Runtime library (default: ORT_DYLIB_PATH, the project's .ort/, an installed onnxruntime).
-    #[arg(long)]
-    ort_dylib: Option<PathBuf>,
-    /// Images analysed in parallel (default: one per CPU core).
-    #[arg(long)]
-    jobs: Option<usize>,
 }
 
-fn parse_um_per_px(text: &str) -> Result<f64, String> {
+impl ClassArgs {
+    /// The analysis settings with these thresholds.
+    pub(super) fn analysis_config(&self) -> Result<AnalysisConfig> {
+        if !(self.vellus_max_um > 0.0 && self.vellus_max_um < self.terminal_min_um) {
+            return Err(anyhow!(
+                "--vellus-max-um ({}) must be positive and below --terminal-min-um ({})",
+                self.vellus_max_um,
+                self.terminal_min_um
+            ));
+        }
+        let mut config = AnalysisConfig::default();
+        config.measure.vellus_max_um = self.vellus_max_um;
+        config.measure.terminal_min_um = self.terminal_min_um;
+        Ok(config)
+    }
+}
+
+pub(super) fn parse_um_per_px(text: &str) -> Result<f64, String> {
     let value: f64 = text.parse().map_err(|_| format!("`{text}` is not a number"))?;
     validate_um_per_px(value, "--um-per-px")
         .map(|spacing| spacing.um_per_px)
@@ -71,28 +88,13 @@ struct Job<'a> {
 
 /// Analyses every image; see the module documentation for outputs and exit codes.
 pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
-    let mut config = AnalysisConfig::default();
-    config.measure.vellus_max_um = args.vellus_max_um;
-    config.measure.terminal_min_um = args.terminal_min_um;
-    if !(args.vellus_max_um > 0.0 && args.vellus_max_um < args.terminal_min_um) {
-        return Err(anyhow!(
-            "--vellus-max-um ({}) must be positive and below --terminal-min-um ({})",
-            args.vellus_max_um,
-            args.terminal_min_um
-        ));
-    }
+    let config = args.classes.analysis_config()?;
     let device = args.device_profile.as_deref().map(DeviceProfile::load).transpose()?;
-    let model_path = super::model_path(args.model.clone())?;
+    let model_path = args.model.path()?;
     prepare_output_folder(&args.out)?;
     let audit = AuditLog::open(&args.out)?;
-    // before the models: their per-thread slots are sized by the pool
-    if let Some(jobs) = args.jobs {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(jobs.max(1))
-            .build_global()
-            .context("cannot set up the worker threads")?;
-    }
-    let models = super::WorkerModels::new(&model_path, args.ort_dylib.as_deref())?;
+    args.model.set_up_pool()?;
+    let models = super::WorkerModels::new(&model_path, args.model.ort_dylib.as_deref())?;
     let provenance = models.with(|model| Ok(Provenance::new(model, config.clone())))?;
 
     let (inputs, input_errors) = collect_images(&args.paths);

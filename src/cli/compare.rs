@@ -14,6 +14,7 @@ use clap::Args;
 
 use tricho::analyze::{analyze_scan, AnalysisConfig, ImageAnalysis};
 use tricho::audit::{comparison_event, AuditLog};
+use tricho::compare::response::ResponseConfig;
 use tricho::compare::{compare_visits, CompareConfig};
 use tricho::report::{
     draw_comparison_overlay, ComparisonReport, ComparisonSettings, ImageReport, Provenance, VisitParts,
@@ -63,6 +64,18 @@ fn parse_um_per_px(text: &str) -> Result<f64, String> {
         .map_err(|e| e.to_string())
 }
 
+/// The default response settings with the repeatability given by `--repeatability-pct`.
+pub(super) fn response_with_repeatability(pct: f64) -> Result<ResponseConfig> {
+    if !(pct.is_finite() && pct >= 0.0) {
+        return Err(anyhow!("--repeatability-pct ({pct}) must be a non-negative number"));
+    }
+    Ok(ResponseConfig {
+        repeatability_density_pct: pct,
+        repeatability_source: "given on the command line (--repeatability-pct)".to_string(),
+        ..ResponseConfig::default()
+    })
+}
+
 /// One visit loaded and analysed.
 struct Visit {
     scan: Scan,
@@ -75,11 +88,7 @@ pub fn run(args: CompareArgs) -> Result<ExitCode> {
     let analysis_config = AnalysisConfig::default();
     let mut compare_config = CompareConfig::default();
     if let Some(r) = args.repeatability_pct {
-        if !(r.is_finite() && r >= 0.0) {
-            return Err(anyhow!("--repeatability-pct ({r}) must be a non-negative number"));
-        }
-        compare_config.response.repeatability_density_pct = r;
-        compare_config.response.repeatability_source = "given on the command line (--repeatability-pct)".to_string();
+        compare_config.response = response_with_repeatability(r)?;
     }
     let device = args.device_profile.as_deref().map(DeviceProfile::load).transpose()?;
     let model_path = super::model_path(args.model.clone())?;

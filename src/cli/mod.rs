@@ -6,16 +6,18 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, Context, Result};
 use clap::{Parser, Subcommand};
 use tricho::analyze::PerThread;
 use tricho::segment::{default_model_path, HairModel, DEFAULT_MODEL};
 
 mod analyze;
 mod audit;
+mod batch;
 mod compare;
 mod eval;
 mod eval_pairs;
+mod merge;
 mod phantom_scoring;
 mod segment;
 mod synth;
@@ -42,6 +44,10 @@ enum Command {
     Synth(synth::SynthArgs),
     /// Run the hair-segmentation model on images and write probability maps (PNG).
     Segment(segment::SegmentArgs),
+    /// Analyse a trial's photos per visit, compare each follow-up with the baseline, summarise the cohort.
+    Batch(batch::BatchArgs),
+    /// Join the output folders of `tricho batch --shard k/n` runs into one cohort report.
+    Merge(merge::MergeArgs),
     /// Verify an output folder's audit log: chain, files, and a re-run of sampled analyses.
     Audit(audit::AuditArgs),
 }
@@ -57,6 +63,8 @@ pub fn main() -> ExitCode {
         Command::Audit(args) => audit::run(args),
         Command::Compare(args) => compare::run(args),
         Command::EvalPairs(args) => eval_pairs::run(args),
+        Command::Batch(args) => batch::run(args),
+        Command::Merge(args) => merge::run(args),
     };
     match result {
         Ok(code) => code,
@@ -64,6 +72,39 @@ pub fn main() -> ExitCode {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Model, runtime and worker options of the commands that analyse photos.
+#[derive(clap::Args, Debug)]
+struct ModelArgs {
+    /// The ONNX model (default: the committed models/hairseg.onnx).
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// ONNX Runtime library (default: ORT_DYLIB_PATH, the project's .ort/, an installed onnxruntime).
+    #[arg(long)]
+    ort_dylib: Option<PathBuf>,
+    /// Images analysed in parallel (default: one per CPU core).
+    #[arg(long)]
+    jobs: Option<usize>,
+}
+
+impl ModelArgs {
+    /// The model file: `--model`, else the committed default.
+    fn path(&self) -> Result<PathBuf> {
+        model_path(self.model.clone())
+    }
+
+    /// Sizes the worker pool by `--jobs`; call before [`WorkerModels::new`] (its per-thread
+    /// slots are sized by the pool).
+    fn set_up_pool(&self) -> Result<()> {
+        if let Some(jobs) = self.jobs {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(jobs.max(1))
+                .build_global()
+                .context("cannot set up the worker threads")?;
+        }
+        Ok(())
     }
 }
 

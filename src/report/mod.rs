@@ -1,6 +1,7 @@
-//! Output formats: the per-image JSON, the per-pair comparison JSON and side-by-side overlay, the folder's `summary.csv`, the overlay PNG and the
-//! provenance every result carries. Only this module knows how results are written.
+//! Output formats: the per-image JSON, the per-pair comparison JSON and side-by-side overlay, the folder's `summary.csv`, the overlay PNG, the
+//! cohort's HTML report and the provenance every result carries. Only this module knows how results are written.
 
+mod cohort_html;
 mod comparison_overlay;
 mod comparison_report;
 mod image_report;
@@ -8,6 +9,10 @@ mod overlay;
 mod provenance;
 mod summary_csv;
 
+pub use cohort_html::{
+    render_cohort_html, ChangeRow, ChangeTable, CohortPage, FailureRow, PageCounts, PairCard, ResponderRow, Waterfall,
+    WaterfallBar, WidthHistogram,
+};
 pub use comparison_overlay::{draw_comparison_overlay, LOST_COLOUR, NEW_COLOUR, OTHER_COLOUR};
 pub use comparison_report::{
     CommonFieldMetrics, ComparisonReport, ComparisonSettings, ComparisonTimings, IntervalRecord, MatchingRecord,

@@ -103,6 +103,13 @@ pub enum CalibrationSource {
         /// The sidecar file.
         path: PathBuf,
     },
+    /// Given in a batch manifest's `um_per_px` column.
+    Manifest {
+        /// The manifest file.
+        path: PathBuf,
+        /// Where in it: `manifest.csv:12` (file and line).
+        row: String,
+    },
     /// Taken from a device profile.
     DeviceProfile {
         /// The profile's name.
@@ -116,11 +123,12 @@ pub enum CalibrationSource {
 
 impl CalibrationSource {
     /// A short one-line description for tables: `command_line`, `sidecar:<path>`,
-    /// `device_profile:<name>` or `uncalibrated`.
+    /// `manifest:<file:line>`, `device_profile:<name>` or `uncalibrated`.
     pub fn label(&self) -> String {
         match self {
             Self::CommandLine => "command_line".to_owned(),
             Self::Sidecar { path } => format!("sidecar:{}", path.display()),
+            Self::Manifest { row, .. } => format!("manifest:{row}"),
             Self::DeviceProfile { name, .. } => format!("device_profile:{name}"),
             Self::Uncalibrated => "uncalibrated".to_owned(),
         }
