@@ -57,7 +57,7 @@ fn batch(manifest: &Path, out: &Path, extra: &[&str]) -> Output {
         "--out".as_ref(),
         out.as_os_str(),
     ];
-    args.extend(extra.iter().map(|a| std::ffi::OsStr::new(a)));
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
     tricho(&args)
 }
 
