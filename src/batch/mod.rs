@@ -11,7 +11,7 @@
 //!
 //! **Resuming**: an item whose JSON exists and records the same input sha256 (both inputs
 //! for a pair), calibration, model sha256, tool version and settings is done and is not
-//! computed again ([`resume`]); anything else is (re)computed. Files are written under a
+//! computed again; anything else is (re)computed. Files are written under a
 //! temporary name and renamed, so an interrupted run never leaves a half-written result that
 //! looks done.
 //!
