@@ -90,10 +90,7 @@ struct Job<'a> {
 pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
     let config = args.classes.analysis_config()?;
     let device = args.device_profile.as_deref().map(DeviceProfile::load).transpose()?;
-    let model_path = args.model.path()?;
-    prepare_output_folder(&args.out)?;
-    let audit = AuditLog::open(&args.out)?;
-    args.model.set_up_pool()?;
+    let (model_path, audit) = args.model.start_run(&args.out)?;
     let models = super::WorkerModels::new(&model_path, args.model.ort_dylib.as_deref())?;
     let provenance = models.with(|model| Ok(Provenance::new(model, config.clone())))?;
 

@@ -14,7 +14,6 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use tricho::analyze::analyze_scan;
-use tricho::audit::AuditLog;
 use tricho::batch::manifest::Manifest;
 use tricho::batch::shard::Shard;
 use tricho::batch::{run_batch, AnalyzeFailure, BatchContext, BatchSettings};
@@ -22,7 +21,7 @@ use tricho::cohort::ResponderRule;
 use tricho::report::ModelRecord;
 use tricho::scan::DeviceProfile;
 
-use super::analyze::{parse_um_per_px, prepare_output_folder, ClassArgs};
+use super::analyze::{parse_um_per_px, ClassArgs};
 
 /// Arguments of `tricho batch`.
 #[derive(Args, Debug)]
@@ -76,10 +75,7 @@ pub fn run(args: BatchArgs) -> Result<ExitCode> {
     }
     let manifest = Manifest::load(&args.manifest)?;
     let device = args.device_profile.as_deref().map(DeviceProfile::load).transpose()?;
-    let model_path = args.model.path()?;
-    prepare_output_folder(&args.out)?;
-    let audit = AuditLog::open(&args.out)?;
-    args.model.set_up_pool()?;
+    let (model_path, audit) = args.model.start_run(&args.out)?;
     let models = super::WorkerModels::new(&model_path, args.model.ort_dylib.as_deref())?;
     let model = models.with(|model| Ok(ModelRecord::of(model)))?;
     let selected = manifest

@@ -95,6 +95,17 @@ impl ModelArgs {
         model_path(self.model.clone())
     }
 
+    /// What every analysing command does before its models load: finds the model, makes
+    /// sure `out` is writable, opens its audit log and sizes the worker pool. Returns the
+    /// model file and the log.
+    fn start_run(&self, out: &Path) -> Result<(PathBuf, tricho::audit::AuditLog)> {
+        let model_path = self.path()?;
+        analyze::prepare_output_folder(out)?;
+        let audit = tricho::audit::AuditLog::open(out)?;
+        self.set_up_pool()?;
+        Ok((model_path, audit))
+    }
+
     /// Sizes the worker pool by `--jobs`; call before [`WorkerModels::new`] (its per-thread
     /// slots are sized by the pool).
     fn set_up_pool(&self) -> Result<()> {
