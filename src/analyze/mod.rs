@@ -26,6 +26,16 @@ pub use inputs::{collect_images, ImageInput, InputError, IMAGE_EXTENSIONS, OWN_O
 pub use per_thread::PerThread;
 use resolution::{in_field, mask_outside_field};
 
+/// The message of a caught panic (`catch_unwind`'s payload), empty if it carries none: front
+/// doors turn a panic on one photo into that photo's error.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
+}
+
 /// Every setting of an analysis, recorded in each report. Defaults are documented per field.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AnalysisConfig {

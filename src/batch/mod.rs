@@ -37,7 +37,7 @@ use crate::analyze::{AnalysisConfig, AnalyzeError, ImageAnalysis};
 use crate::audit::AuditError;
 use crate::cohort::ResponderRule;
 use crate::compare::CompareConfig;
-use crate::scan::{Calibration, DeviceProfile, Scan};
+use crate::scan::{Calibration, Scan};
 pub use run::{run_batch, BatchContext, BatchOutcome};
 
 /// Every setting of a batch, recorded in `batch.json`. Defaults are documented per field.
@@ -122,7 +122,3 @@ pub enum AnalyzeFailure {
     #[error("{0}")]
     Other(String),
 }
-
-/// A device profile for rows that have neither a manifest calibration, `--um-per-px` nor a
-/// sidecar.
-pub type Device = Option<DeviceProfile>;

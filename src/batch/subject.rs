@@ -13,7 +13,7 @@ use super::names::file_safe;
 use super::resume::{image_is_done, pair_is_done, read_json, PairExpectation};
 use super::rows::{ImageRow, PairResult, PairRow, VisitKey};
 use super::run::Run;
-use crate::analyze::ImageAnalysis;
+use crate::analyze::{panic_message, ImageAnalysis};
 use crate::audit::{analysis_event, comparison_event, file_sha256, AnalysisSettings, AuditEvent};
 use crate::compare::compare_visits;
 use crate::report::{draw_comparison_overlay, draw_overlay, ComparisonReport, ImageReport, SummaryRow, VisitParts};
@@ -423,14 +423,8 @@ pub(super) fn save_atomically<E: std::fmt::Display>(
 
 /// `f()`, with a panic turned into an error so that one bad photo cannot stop the batch.
 fn guarded<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
-        let reason = panic
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
-        Err(format!("internal error: {reason}"))
-    })
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .unwrap_or_else(|panic| Err(format!("internal error: {}", panic_message(panic.as_ref()))))
 }
 
 /// An error and its causes, `: `-separated.

@@ -172,11 +172,7 @@ fn analyze_guarded(
         analyze_one(model, input, job, provenance)
     }))
     .unwrap_or_else(|panic| {
-        let reason = panic
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
+        let reason = tricho::analyze::panic_message(panic.as_ref());
         Err(anyhow!(
             "internal error while analysing {}: {reason}",
             input.path.display()
