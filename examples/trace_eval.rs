@@ -12,7 +12,10 @@
 //! maps are stored (raw little-endian u32 header and f32 planes) per model sha256,
 //! generator seed and index and image name, so re-runs only trace. The environment variable
 //! `TRACE_CONFIG` may hold a JSON object of [`TraceConfig`] fields to override, e.g.
-//! `TRACE_CONFIG='{"junction_merge_factor": 2.0}'`, to compare settings.
+//! `TRACE_CONFIG='{"junction_merge_factor": 2.0}'`, to compare settings. With
+//! `TRACE_DUMP=DIR`, each image's traced centrelines (from the model's maps and from the exact
+//! mask, both in input pixels) are written to `DIR/<image>.json` as
+//! `{"model": [[[x, y], …], …], "mask": […]}`, to be drawn over the photo or scored per hair.
 
 use std::path::{Path, PathBuf};
 
@@ -58,14 +61,29 @@ fn main() -> Result<()> {
         let spacing = PixelSpacing::new(truth.calibration.um_per_px).context("bad calibration")?;
         let config = TraceConfig { spacing, ..overrides };
         let maps = model_maps(&mut model, &dir, &truth, spacing, cache.as_deref())?;
-        let model_count = trace_maps(&maps, &config)?.len();
+        let model_hairs = trace_maps(&maps, &config)?;
+        let model_count = model_hairs.len();
         let mask_path = dir.join(&truth.image.mask_file);
         let mask = image::open(&mask_path)
             .with_context(|| mask_path.display().to_string())?
             .to_luma8();
         let map: Vec<f32> = mask.pixels().map(|p| f32::from(u8::from(p[0] >= 128))).collect();
         let (w, h) = (mask.width() as usize, mask.height() as usize);
-        let mask_count = trace_hairs(&map, None, w, h, &config)?.len();
+        let mask_hairs = trace_hairs(&map, None, w, h, &config)?;
+        let mask_count = mask_hairs.len();
+        if let Ok(dump) = std::env::var("TRACE_DUMP") {
+            std::fs::create_dir_all(&dump)?;
+            let s = maps.scale_to_input;
+            let model_in: Vec<Vec<[f64; 2]>> = model_hairs
+                .iter()
+                .map(|h| h.centreline_px.iter().map(|p| [p[0] * s, p[1] * s]).collect())
+                .collect();
+            let mask_in: Vec<Vec<[f64; 2]>> = mask_hairs.iter().map(|h| h.centreline_px.clone()).collect();
+            std::fs::write(
+                format!("{dump}/{}.json", truth.image.file),
+                serde_json::to_string(&serde_json::json!({"model": model_in, "mask": mask_in}))?,
+            )?;
+        }
         let overlays = truth.conditions["overlays"].as_object().is_some_and(|o| {
             o.values()
                 .any(|v| v.as_bool() == Some(true) || v.as_u64().is_some_and(|n| n > 0))

@@ -62,10 +62,12 @@ pub struct TraceConfig {
     /// `examples/trace_eval.rs`: 1.5 → 4.0 takes the median |count error| on model maps from
     /// 55.6 % to 42.9 %).
     pub two_hair_merge_factor: f64,
-    /// Largest turn (degrees) a hair may take through a junction or across a bridged gap;
-    /// branches turning more end there. Default 50°.
+    /// Largest turn (degrees) a hair may take through a junction of two or an odd number of
+    /// branches or across a bridged gap; branches turning more end there. At junctions of an
+    /// even number of branches, four or more, every branch is paired (see `pairing`).
+    /// Default 50°.
     pub max_turn_deg: f64,
-    /// Free chain ends facing each other are joined across a gap up to this many times the
+    /// Chain ends (free, or left unpaired at a junction) facing each other are joined across a gap up to this many times the
     /// sum of their radii (the shaft's width). Default 1.0: a hair lying across another of
     /// similar width hides about one shaft width of it; longer gaps are as likely to be two
     /// hairs in line (clipped stubs) as one.
@@ -215,13 +217,15 @@ pub fn trace_hairs(
     for c in &mut chains {
         chain::extend_free_ends(c, &graph, &mask);
     }
+    // Free ends and ends left unpaired at a junction may both be a hair interrupted
+    // there; only ends leaving the image may not be joined.
     let joinable: Vec<[bool; 2]> = chains
         .iter()
         .map(|c| {
             let tips = [c.points.first(), c.points.last()];
             [0, 1].map(|e| {
                 let radius = graph.nodes[c.end_nodes[e]].radius_px;
-                c.free[e] && tips[e].is_some_and(|&p| !units::reaches_border(p, radius, &mask))
+                tips[e].is_some_and(|&p| !units::reaches_border(p, radius, &mask))
             })
         })
         .collect();

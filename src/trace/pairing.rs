@@ -1,9 +1,14 @@
 //! Junction resolution: which branches meeting at a junction belong to the same hair.
 //!
 //! A hair keeps its direction through a crossing, so the branches at a junction are paired up
-//! by *direction continuity*: the set of pairs with the smallest total turning angle, each turn
-//! at most a configured limit, branches without a partner ending there. Four branches make two
-//! crossing hairs, six make three; three are a hair ending on another (or a leftover spur).
+//! by *direction continuity*: the set of pairs with the smallest total turning angle. Four
+//! branches make two crossing hairs, six make three; three are a hair ending on another (or a
+//! leftover spur). Where the number of branches is odd, at least one hair ends there, and no
+//! pair may turn more than a configured limit. Where it is even and at least four, every
+//! branch is paired whatever the turn: hairs pass through crossings, they do not end exactly
+//! where another hair crosses, and the branch directions measured inside a shallow or
+//! many-hair crossing are too distorted for a turn limit to tell a hair's end from its
+//! continuation. Two branches keep the limit: a sharp V is two hairs leaving one opening.
 
 use std::collections::HashMap;
 
@@ -111,7 +116,19 @@ pub(crate) fn pair_branches(directions: &[[f64; 2]], max_turn_rad: f64) -> Vec<O
     partner
 }
 
+/// Largest turn (radians) allowed between paired branches at a junction of `branches`
+/// branches: any turn at an even junction of four or more, `max_turn_rad` elsewhere.
+fn junction_turn_limit(branches: usize, max_turn_rad: f64) -> f64 {
+    if branches >= 4 && branches.is_multiple_of(2) {
+        std::f64::consts::PI
+    } else {
+        max_turn_rad
+    }
+}
+
 /// Pairs the branches at every junction of `graph`: maps each paired edge end to its partner.
+/// `max_turn_rad` limits the turns at junctions of two or an odd number of branches; at even
+/// ones of four or more every branch is paired (see the module documentation).
 pub(crate) fn pair_junctions(graph: &Graph, max_turn_rad: f64) -> HashMap<EdgeEnd, EdgeEnd> {
     let mut ends_at: Vec<Vec<EdgeEnd>> = vec![Vec::new(); graph.nodes.len()];
     for (id, edge) in graph.live_edges() {
@@ -122,7 +139,8 @@ pub(crate) fn pair_junctions(graph: &Graph, max_turn_rad: f64) -> HashMap<EdgeEn
     let mut pairs = HashMap::new();
     for (node, ends) in ends_at.iter().enumerate().filter(|(_, e)| e.len() >= 2) {
         let directions: Vec<[f64; 2]> = ends.iter().map(|&e| branch_direction(graph, e, node)).collect();
-        for (i, partner) in pair_branches(&directions, max_turn_rad).into_iter().enumerate() {
+        let limit = junction_turn_limit(ends.len(), max_turn_rad);
+        for (i, partner) in pair_branches(&directions, limit).into_iter().enumerate() {
             if let Some(j) = partner {
                 pairs.insert(ends[i], ends[j]);
             }
@@ -165,6 +183,26 @@ mod tests {
     fn sharp_v_is_two_hair_ends() {
         assert_eq!(pair_branches(&[unit(0.0), unit(30.0)], LIMIT), vec![None, None]);
         assert_eq!(pair_branches(&[unit(0.0), unit(170.0)], LIMIT), vec![Some(1), Some(0)]);
+    }
+
+    #[test]
+    fn even_crossings_pair_every_branch_whatever_the_turn() {
+        // Two hairs crossing at a shallow angle: measured inside the crossing, one pair turns
+        // 70°, more than the limit, yet no hair ends there.
+        let directions = [unit(0.0), unit(110.0), unit(175.0), unit(220.0)];
+        assert_eq!(
+            pair_branches(&directions, LIMIT),
+            vec![Some(2), None, Some(0), None],
+            "the plain limit leaves the bent pair unpaired"
+        );
+        let limit = junction_turn_limit(directions.len(), LIMIT);
+        assert_eq!(
+            pair_branches(&directions, limit),
+            vec![Some(2), Some(3), Some(0), Some(1)]
+        );
+        assert_eq!(junction_turn_limit(2, LIMIT), LIMIT, "a sharp V stays two hair ends");
+        assert_eq!(junction_turn_limit(3, LIMIT), LIMIT);
+        assert_eq!(junction_turn_limit(5, LIMIT), LIMIT);
     }
 
     #[test]
