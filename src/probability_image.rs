@@ -41,6 +41,27 @@ impl<'a> ProbabilityImage<'a> {
         (self.width as f64).hypot(self.height as f64)
     }
 
+    /// Mean value of the pixels under the points of `polyline` (about a pixel apart, as traced
+    /// centrelines are); points outside the image count as 0, an empty polyline is 0.
+    pub(crate) fn mean_at_points(&self, polyline: &[[f64; 2]]) -> f32 {
+        if polyline.is_empty() {
+            return 0.0;
+        }
+        let sum: f32 = polyline.iter().map(|&[x, y]| self.pixel(x, y)).sum();
+        sum / polyline.len() as f32
+    }
+
+    /// Value of the pixel containing (x, y); 0 outside the image.
+    fn pixel(&self, x: f64, y: f64) -> f32 {
+        let (xi, yi) = (x.floor() as i64, y.floor() as i64);
+        let inside = (0..self.width as i64).contains(&xi) && (0..self.height as i64).contains(&yi);
+        if inside {
+            self.data[yi as usize * self.width + xi as usize]
+        } else {
+            0.0
+        }
+    }
+
     /// Mean value of the pixels under the segment `a`–`b`, sampled every half pixel; samples
     /// outside the image count as 0.
     pub(crate) fn mean_along(&self, a: [f64; 2], b: [f64; 2]) -> f32 {
@@ -48,14 +69,7 @@ impl<'a> ProbabilityImage<'a> {
         let sum: f32 = (0..=steps)
             .map(|k| {
                 let t = k as f64 / steps as f64;
-                let (x, y) = (a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1]));
-                let (xi, yi) = (x.floor() as i64, y.floor() as i64);
-                let inside = (0..self.width as i64).contains(&xi) && (0..self.height as i64).contains(&yi);
-                if inside {
-                    self.data[yi as usize * self.width + xi as usize]
-                } else {
-                    0.0
-                }
+                self.pixel(a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1]))
             })
             .sum();
         sum / (steps + 1) as f32
@@ -88,5 +102,18 @@ mod tests {
         assert_eq!(map.mean_along([0.5, 1.5], [1.5, 1.5]), 0.0);
         // half the samples (x ≥ 2) fall outside
         assert_eq!(map.mean_along([0.25, 0.5], [3.75, 0.5]), 4.0 / 8.0);
+    }
+
+    #[test]
+    fn the_mean_at_points_reads_each_points_pixel() {
+        let data = [1.0, 0.5, 0.0, 0.0];
+        let map = ProbabilityImage::new(&data, 2, 2).unwrap();
+        assert_eq!(map.mean_at_points(&[[0.2, 0.9], [1.7, 0.1]]), 0.75);
+        assert_eq!(
+            map.mean_at_points(&[[0.5, 0.5], [5.0, 0.5]]),
+            0.5,
+            "outside counts as 0"
+        );
+        assert_eq!(map.mean_at_points(&[]), 0.0);
     }
 }
