@@ -52,6 +52,31 @@ impl BinaryImage {
 
     /// The eight neighbour flags of (x, y) as bits, bit k for `NEIGHBOURS[k]`.
     pub fn neighbour_bits(&self, x: i64, y: i64) -> u8 {
+        let inner = x >= 1 && y >= 1 && (x as usize) + 1 < self.width && (y as usize) + 1 < self.height;
+        if !inner {
+            return self.neighbour_bits_checked(x, y);
+        }
+        // Away from the border every neighbour is in the image: read them directly (thinning
+        // asks this for every hair pixel in every pass).
+        let (w, i) = (self.width, y as usize * self.width + x as usize);
+        let d = &self.data;
+        [
+            d[i - w],
+            d[i - w + 1],
+            d[i + 1],
+            d[i + w + 1],
+            d[i + w],
+            d[i + w - 1],
+            d[i - 1],
+            d[i - w - 1],
+        ]
+        .iter()
+        .enumerate()
+        .fold(0u8, |bits, (k, &set)| bits | u8::from(set) << k)
+    }
+
+    /// [`Self::neighbour_bits`] with every neighbour bounds-checked.
+    fn neighbour_bits_checked(&self, x: i64, y: i64) -> u8 {
         NEIGHBOURS.iter().enumerate().fold(0u8, |bits, (k, &(dx, dy))| {
             if self.get(x + dx, y + dy) {
                 bits | (1 << k)
@@ -115,5 +140,22 @@ mod tests {
         assert_eq!(image.components().1, 2);
         assert_eq!(image.neighbour_bits(0, 0), 1 << 3);
         assert!(!image.get(-1, 0));
+    }
+
+    #[test]
+    fn direct_neighbour_bits_match_the_checked_ones() {
+        let mut image = BinaryImage::new(7, 6);
+        for i in 0..image.data.len() {
+            image.data[i] = (i * 7919) % 5 < 2;
+        }
+        for y in 0..6 {
+            for x in 0..7 {
+                assert_eq!(
+                    image.neighbour_bits(x, y),
+                    image.neighbour_bits_checked(x, y),
+                    "({x}, {y})"
+                );
+            }
+        }
     }
 }

@@ -37,12 +37,15 @@ pub(crate) fn thin(mask: &BinaryImage) -> BinaryImage {
 /// against a direct computation).
 fn thin_with(mask: &BinaryImage, is_simple: impl Fn(u8) -> bool) -> BinaryImage {
     let mut image = mask.clone();
+    // Only foreground pixels can be deleted; visiting them in index order, as a raster scan
+    // would, keeps the result independent of this bookkeeping.
+    let mut foreground: Vec<usize> = (0..image.data.len()).filter(|&i| image.data[i]).collect();
     let mut border = Vec::new();
     loop {
         let mut changed = false;
         for direction in PASS_DIRECTIONS {
             border.clear();
-            border.extend((0..image.data.len()).filter(|&i| {
+            border.extend(foreground.iter().copied().filter(|&i| {
                 let (x, y) = image.xy(i);
                 image.data[i] && image.neighbour_bits(x, y) & direction == 0
             }));
@@ -58,6 +61,7 @@ fn thin_with(mask: &BinaryImage, is_simple: impl Fn(u8) -> bool) -> BinaryImage 
         if !changed {
             return image;
         }
+        foreground.retain(|&i| image.data[i]);
     }
 }
 
