@@ -1,0 +1,60 @@
+"""Hair-by-hair breakdown of the tracer's count error on phantoms (README, Accuracy).
+
+Each traced centreline written by `TRACE_DUMP=DUMP cargo run --release --example trace_eval --
+PHANTOMS` is assigned to the true hair under most of its points in the renderer's label image
+(hair id per pixel; the topmost hair where hairs overlap). A centreline with fewer than 30 % of
+its points on any hair lies on no hair. Prints per image and in total: true counted hairs,
+traced hairs, traced on no hair, extra pieces of split hairs (traced hairs beyond the first
+assigned to one true hair) and true counted hairs with no traced hair of their own.
+
+    python3 scripts/trace_breakdown.py PHANTOMS DUMP [model|mask]
+
+Needs numpy and pillow.
+"""
+import glob
+import json
+import os
+import sys
+from collections import Counter
+
+import numpy as np
+from PIL import Image
+
+ON_HAIR_FRACTION = 0.3
+
+
+def breakdown(truth_path, dump_dir, source):
+    truth = json.load(open(truth_path))
+    folder = os.path.dirname(truth_path)
+    labels = np.array(Image.open(os.path.join(folder, truth["image"]["labels_file"]))).astype(np.int64)
+    labels &= 0x7FFF  # the top bit marks out-of-focus pixels
+    height, width = labels.shape
+    counted = {h["id"] for h in truth["hairs"] if h["counted"]}
+    traced = json.load(open(os.path.join(dump_dir, truth["image"]["file"] + ".json")))[source]
+    pieces = Counter()
+    row = Counter(truth=len(counted), traced=len(traced))
+    for centreline in traced:
+        ids = [labels[int(y), int(x)] for x, y in centreline if 0 <= int(x) < width and 0 <= int(y) < height]
+        on_hair = [i for i in ids if i > 0]
+        if len(on_hair) < ON_HAIR_FRACTION * len(centreline):
+            row["on_no_hair"] += 1
+            continue
+        pieces[Counter(on_hair).most_common(1)[0][0]] += 1
+    row["split_pieces"] = sum(n - 1 for n in pieces.values() if n > 1)
+    row["missed"] = sum(1 for h in counted if pieces[h] == 0)
+    return truth["image"]["file"], row
+
+
+def main():
+    phantoms, dump_dir = sys.argv[1], sys.argv[2]
+    source = sys.argv[3] if len(sys.argv) > 3 else "model"
+    total = Counter()
+    for truth_path in sorted(glob.glob(os.path.join(phantoms, "*.truth.json"))):
+        name, row = breakdown(truth_path, dump_dir, source)
+        total.update(row)
+        print(name, dict(row))
+    print("total", dict(total))
+
+
+if __name__ == "__main__":
+    main()
