@@ -53,51 +53,94 @@ pub(crate) fn erode(mask: &[bool], width: usize, height: usize, r: usize) -> Vec
     morph(mask, width, height, r, false)
 }
 
-/// One separable pass of running counts: dilation keeps a pixel if any neighbour within `r` is
-/// set, erosion if all `2r+1` are (outside counts as unset).
+/// Running counts over a square window: dilation keeps a pixel if any neighbour within `r` is
+/// set, erosion if all `(2r+1)²` are (outside counts as unset). Separable: a pass along each
+/// row, then a pass down the columns that keeps one count per column and moves the window a
+/// row at a time, so both passes read memory in order.
 fn morph(mask: &[bool], width: usize, height: usize, r: usize, any: bool) -> Vec<bool> {
-    let pass = |src: &[bool], len: usize, lines: usize, at: &dyn Fn(usize, usize) -> usize| {
-        let mut dst = vec![false; src.len()];
-        for line in 0..lines {
-            let mut prefix = vec![0usize; len + 1];
-            for k in 0..len {
-                prefix[k + 1] = prefix[k] + usize::from(src[at(line, k)]);
-            }
-            for k in 0..len {
-                let (lo, hi) = (k.saturating_sub(r), (k + r + 1).min(len));
-                let set = prefix[hi] - prefix[lo];
-                dst[at(line, k)] = if any { set > 0 } else { set == 2 * r + 1 };
+    let keep = |set: usize| if any { set > 0 } else { set == 2 * r + 1 };
+    if width == 0 || height == 0 {
+        return Vec::new();
+    }
+    let mut rows = vec![false; mask.len()];
+    let mut prefix = vec![0usize; width + 1];
+    for (src, dst) in mask.chunks_exact(width).zip(rows.chunks_exact_mut(width)) {
+        for (k, &set) in src.iter().enumerate() {
+            prefix[k + 1] = prefix[k] + usize::from(set);
+        }
+        for (k, out) in dst.iter_mut().enumerate() {
+            let (lo, hi) = (k.saturating_sub(r), (k + r + 1).min(width));
+            *out = keep(prefix[hi] - prefix[lo]);
+        }
+    }
+    let row = |y: usize| &rows[y * width..(y + 1) * width];
+    let mut counts = vec![0usize; width];
+    let mut out = vec![false; mask.len()];
+    // The window of row y is rows y-r..=y+r, clipped; start with the part above row r.
+    for y in 0..r.min(height) {
+        for (n, &set) in counts.iter_mut().zip(row(y)) {
+            *n += usize::from(set);
+        }
+    }
+    for (y, dst) in out.chunks_exact_mut(width).enumerate() {
+        if y + r < height {
+            for (n, &set) in counts.iter_mut().zip(row(y + r)) {
+                *n += usize::from(set);
             }
         }
-        dst
-    };
-    let rows = pass(mask, width, height, &|y, x| y * width + x);
-    pass(&rows, height, width, &|x, y| y * width + x)
+        if y > r {
+            for (n, &set) in counts.iter_mut().zip(row(y - r - 1)) {
+                *n -= usize::from(set);
+            }
+        }
+        dst.iter_mut().zip(&counts).for_each(|(d, &n)| *d = keep(n));
+    }
+    out
 }
 
 /// Max − min of `plane` over the (2r+1)² square around each pixel (clipped at the border);
-/// separable, so the cost does not grow with the window area.
+/// separable, so the cost does not grow with the window area. Each pass combines whole rows
+/// (shifted copies along a row, neighbouring rows down the columns), so it reads memory in
+/// order and vectorises.
 pub(crate) fn local_range(plane: &[f32], width: usize, height: usize, r: usize) -> Vec<f32> {
-    let extreme = |src: &[f32], len: usize, lines: usize, at: &dyn Fn(usize, usize) -> usize, max: bool| {
-        let mut dst = vec![0f32; src.len()];
-        for line in 0..lines {
-            for k in 0..len {
-                let window = k.saturating_sub(r)..(k + r + 1).min(len);
-                let values = window.map(|j| src[at(line, j)]);
-                dst[at(line, k)] = if max {
-                    values.fold(f32::MIN, f32::max)
-                } else {
-                    values.fold(f32::MAX, f32::min)
-                };
+    if width == 0 || height == 0 {
+        return Vec::new();
+    }
+    let (mut row_max, mut row_min) = (plane.to_vec(), plane.to_vec());
+    for (src, (hi, lo)) in plane
+        .chunks_exact(width)
+        .zip(row_max.chunks_exact_mut(width).zip(row_min.chunks_exact_mut(width)))
+    {
+        for shift in 1..=r.min(width - 1) {
+            // Neighbours `shift` to the right, then `shift` to the left.
+            for (k, &v) in src[shift..].iter().enumerate() {
+                (hi[k], lo[k]) = (hi[k].max(v), lo[k].min(v));
+            }
+            for (k, &v) in src[..width - shift].iter().enumerate() {
+                let k = k + shift;
+                (hi[k], lo[k]) = (hi[k].max(v), lo[k].min(v));
             }
         }
-        dst
-    };
-    let row = |y: usize, x: usize| y * width + x;
-    let col = |x: usize, y: usize| y * width + x;
-    let hi = extreme(&extreme(plane, width, height, &row, true), height, width, &col, true);
-    let lo = extreme(&extreme(plane, width, height, &row, false), height, width, &col, false);
-    hi.iter().zip(&lo).map(|(a, b)| a - b).collect()
+    }
+    let mut range = vec![0f32; plane.len()];
+    let mut hi = vec![0f32; width];
+    let mut lo = vec![0f32; width];
+    for (y, out) in range.chunks_exact_mut(width).enumerate() {
+        hi.copy_from_slice(&row_max[y * width..(y + 1) * width]);
+        lo.copy_from_slice(&row_min[y * width..(y + 1) * width]);
+        for other in y.saturating_sub(r)..(y + r + 1).min(height) {
+            let (other_hi, other_lo) = (
+                &row_max[other * width..(other + 1) * width],
+                &row_min[other * width..(other + 1) * width],
+            );
+            hi.iter_mut().zip(other_hi).for_each(|(a, &b)| *a = a.max(b));
+            lo.iter_mut().zip(other_lo).for_each(|(a, &b)| *a = a.min(b));
+        }
+        out.iter_mut()
+            .zip(hi.iter().zip(&lo))
+            .for_each(|(o, (a, b))| *o = a - b);
+    }
+    range
 }
 
 /// Sensor-noise σ (grey levels) of a luma plane, by Immerkær's operator (1996): the 3×3
@@ -153,6 +196,73 @@ mod tests {
         assert_eq!(grown.iter().filter(|v| **v).count(), 25);
         assert_eq!(erode(&grown, w, h, 2).iter().filter(|v| **v).count(), 1);
         assert!(erode(&vec![true; w * h], w, h, 1)[0..w].iter().all(|v| !v));
+    }
+
+    /// A deterministic pseudo-random sequence for the reference comparisons.
+    fn hashed(i: usize, salt: usize) -> usize {
+        (i.wrapping_mul(2_654_435_761) ^ salt.wrapping_mul(40_503)).wrapping_mul(2_246_822_519) >> 7
+    }
+
+    /// Whether the clipped (2r+1)² window around (x, y) has any / all pixels set, directly.
+    fn naive_morph(mask: &[bool], w: usize, h: usize, r: usize, any: bool) -> Vec<bool> {
+        (0..w * h)
+            .map(|i| {
+                let (x, y) = ((i % w) as isize, (i / w) as isize);
+                let r = r as isize;
+                let window = (y - r..=y + r).flat_map(|yy| (x - r..=x + r).map(move |xx| (xx, yy)));
+                let mut values = window.map(|(xx, yy)| {
+                    (0..w as isize).contains(&xx)
+                        && (0..h as isize).contains(&yy)
+                        && mask[yy as usize * w + xx as usize]
+                });
+                if any {
+                    values.any(|v| v)
+                } else {
+                    values.all(|v| v)
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn dilation_and_erosion_match_the_direct_definition() {
+        for (w, h) in [(1, 1), (1, 7), (9, 1), (13, 11), (30, 17)] {
+            for density in [2, 5, 9] {
+                let mask: Vec<bool> = (0..w * h).map(|i| hashed(i, density) % 10 < density).collect();
+                for r in [0, 1, 2, 4, 20] {
+                    assert_eq!(
+                        dilate(&mask, w, h, r),
+                        naive_morph(&mask, w, h, r, true),
+                        "{w}x{h} r={r}"
+                    );
+                    assert_eq!(
+                        erode(&mask, w, h, r),
+                        naive_morph(&mask, w, h, r, false),
+                        "{w}x{h} r={r}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn local_range_matches_the_direct_definition() {
+        for (w, h) in [(1, 1), (1, 6), (8, 1), (12, 9), (25, 19)] {
+            let plane: Vec<f32> = (0..w * h).map(|i| (hashed(i, 3) % 1000) as f32 / 7.0).collect();
+            for r in [0, 1, 4, 30] {
+                let naive: Vec<f32> = (0..w * h)
+                    .map(|i| {
+                        let (x, y) = (i % w, i / w);
+                        let window = (y.saturating_sub(r)..(y + r + 1).min(h))
+                            .flat_map(|yy| (x.saturating_sub(r)..(x + r + 1).min(w)).map(move |xx| yy * w + xx));
+                        let values: Vec<f32> = window.map(|j| plane[j]).collect();
+                        values.iter().copied().fold(f32::MIN, f32::max)
+                            - values.iter().copied().fold(f32::MAX, f32::min)
+                    })
+                    .collect();
+                assert_eq!(local_range(&plane, w, h, r), naive, "{w}x{h} r={r}");
+            }
+        }
     }
 
     #[test]
