@@ -190,6 +190,18 @@ fn focus(luma: &[f32], luma_noise_sigma: f64, field: &FieldMask, spacing: Option
 /// lets focus be measured at [`FOCUS_SCALE_UM_PER_PX`].
 pub fn assess_quality(rgb: &RgbImage, field: &FieldMask, spacing: Option<PixelSpacing>) -> QualityReport {
     let luma = luma_plane(rgb);
+    let noise_sigma = noise_sigma(&luma, field.width as usize, field.height as usize);
+    assess_luma(&luma, noise_sigma, field, spacing)
+}
+
+/// [`assess_quality`] from the photo's luma plane and its [`noise_sigma`], when the caller
+/// has them already.
+pub(super) fn assess_luma(
+    luma: &[f32],
+    noise_sigma: f64,
+    field: &FieldMask,
+    spacing: Option<PixelSpacing>,
+) -> QualityReport {
     let scalp_luma: Vec<f32> = luma
         .iter()
         .zip(&field.scalp)
@@ -201,8 +213,7 @@ pub fn assess_quality(rgb: &RgbImage, field: &FieldMask, spacing: Option<PixelSp
     let overexposed_fraction = share(&|v| v >= CLIPPED_WHITE_LUMA);
     let underexposed_fraction = share(&|v| v <= CLIPPED_BLACK_LUMA);
     let mean_luminance = scalp_luma.iter().map(|v| *v as f64).sum::<f64>() / n;
-    let noise_sigma = noise_sigma(&luma, field.width as usize, field.height as usize);
-    let focus = focus(&luma, noise_sigma, field, spacing);
+    let focus = focus(luma, noise_sigma, field, spacing);
     let scalp_fraction = field.scalp_fraction();
     let mut flags = Vec::new();
     if focus.edge_pixels as usize >= MIN_EDGE_PIXELS && focus.value < focus.threshold {
