@@ -18,7 +18,7 @@ use crate::measure::{
     compute_metrics, measure_widths, measured_hairs, ImageMetrics, MeasureConfig, MeasureError, MeasuredHair,
     WidthConfig,
 };
-use crate::quality::{assess_quality, detect_field, FieldMask, QualityFlag, QualityReport};
+use crate::quality::{field_and_quality, FieldMask, QualityFlag, QualityReport};
 use crate::scan::{Calibration, LoadConfig, Scan};
 use crate::segment::{HairModel, ModelError, ProbabilityMaps};
 use crate::trace::{trace_maps, TraceConfig, TraceError};
@@ -152,8 +152,7 @@ pub fn analyze_scan(
     let mut timings = StageTimings::default();
     let mut warnings = Vec::new();
     let started = Instant::now();
-    let field = detect_field(&scan.rgb);
-    let mut quality = assess_quality(&scan.rgb, &field, calibration.spacing);
+    let (field, mut quality) = field_and_quality(&scan.rgb, calibration.spacing);
     timings.quality_ms = elapsed_ms(started);
 
     let started = Instant::now();

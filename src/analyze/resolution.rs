@@ -9,15 +9,21 @@ use crate::segment::ProbabilityMaps;
 pub fn mask_outside_field(maps: &mut ProbabilityMaps, field: &FieldMask) {
     let (width, height) = (maps.width as usize, maps.height as usize);
     let plane = width * height;
-    let outside: Vec<usize> = (0..plane)
-        .filter(|&i| {
-            let (x, y) = maps.to_input_px((i % width) as f64, (i / width) as f64);
-            !field.is_scalp(x.round().max(0.0) as u32, y.round().max(0.0) as u32)
-        })
+    // The map-to-input mapping is separable: a column's x and a row's y are computed once.
+    let input_px = |v: f64| v.round().max(0.0) as u32;
+    let columns: Vec<u32> = (0..width)
+        .map(|i| input_px(maps.to_input_px(i as f64, 0.0).0))
         .collect();
-    for channel in 0..maps.channels.len() {
-        for &i in &outside {
-            maps.data[channel * plane + i] = 0.0;
+    let rows: Vec<u32> = (0..height)
+        .map(|j| input_px(maps.to_input_px(0.0, j as f64).1))
+        .collect();
+    for (j, &y) in rows.iter().enumerate() {
+        for (i, &x) in columns.iter().enumerate() {
+            if !field.is_scalp(x, y) {
+                for channel in 0..maps.channels.len() {
+                    maps.data[channel * plane + j * width + i] = 0.0;
+                }
+            }
         }
     }
 }
@@ -26,4 +32,38 @@ pub fn mask_outside_field(maps: &mut ProbabilityMaps, field: &FieldMask) {
 /// scalp field.
 pub fn in_field(field: &FieldMask, x: f64, y: f64) -> bool {
     x >= 0.0 && y >= 0.0 && field.is_scalp(x as u32, y as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::units::PixelSpacing;
+
+    #[test]
+    fn map_pixels_whose_centre_is_off_the_field_are_zeroed() {
+        // Input 9 × 6 px, maps at a third of the size: map pixel (i, j) is centred on input
+        // pixel (3i + 1, 3j + 1).
+        let mut field = FieldMask::full(9, 6);
+        for (x, y) in [(4, 1), (1, 4), (8, 5), (3, 3)] {
+            field.scalp[y * 9 + x] = false;
+        }
+        let mut maps = ProbabilityMaps {
+            width: 3,
+            height: 2,
+            spacing: PixelSpacing::new(15.0).unwrap(),
+            input_width: 9,
+            input_height: 6,
+            scale_to_input: 3.0,
+            channels: vec!["hair".into(), "centreline".into()],
+            data: vec![0.5; 12],
+        };
+        mask_outside_field(&mut maps, &field);
+        let zeroed = [1, 3]; // (1, 0) and (0, 1); (3, 3) and (8, 5) are no map pixel's centre
+        for channel in 0..2 {
+            for i in 0..6 {
+                let expected = if zeroed.contains(&i) { 0.0 } else { 0.5 };
+                assert_eq!(maps.data[channel * 6 + i], expected, "channel {channel} pixel {i}");
+            }
+        }
+    }
 }

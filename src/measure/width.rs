@@ -168,10 +168,13 @@ pub fn measure_widths(
             let tip_px = config.tip_exclusion_widths * rough;
             let reach =
                 |other: usize| (rough + rough_px[other].unwrap_or(0.0)) * reach_factor + config.crossing_margin_px;
+            // The farthest any other hair can reach this one: the search square need not be
+            // sized for the widest pair when this hair is thin.
+            let own_max_reach_px = (rough + widest_px) * reach_factor + config.crossing_margin_px;
             let clear = |s: &Station| {
                 s.arc_px >= tip_px
                     && line.length_px() - s.arc_px >= tip_px
-                    && !index.any_other_within(s.point, k, max_reach_px, reach)
+                    && !index.any_other_within(s.point, k, own_max_reach_px, reach)
             };
             let valid: Vec<(f64, bool)> = samples
                 .iter()

@@ -1,6 +1,8 @@
 //! Is the photo fit to measure? Focus and exposure judged over the scalp pixels only, so that
 //! device overlays (flat, hard-edged) neither fake sharpness nor count as clipped.
 
+use std::borrow::Cow;
+
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
@@ -126,11 +128,24 @@ fn downsample(plane: &[f32], scalp: &[bool], w: usize, h: usize, factor: usize) 
 
 /// The focus statistic: the [`FOCUS_PERCENTILE`] of |∇I| / (local range) over edge pixels whose
 /// whole window is scalp.
-fn focus(luma: &[f32], field: &FieldMask, spacing: Option<PixelSpacing>) -> FocusMeasure {
+fn focus(luma: &[f32], luma_noise_sigma: f64, field: &FieldMask, spacing: Option<PixelSpacing>) -> FocusMeasure {
     let (w, h) = (field.width as usize, field.height as usize);
     let factor = spacing.map_or(1, |s| ((FOCUS_SCALE_UM_PER_PX / s.um_per_px).floor() as usize).max(1));
-    let (plane, scalp, dw, dh) = downsample(luma, &field.scalp, w, h, factor);
-    let min_contrast = MIN_EDGE_CONTRAST.max((EDGE_CONTRAST_NOISE_SIGMAS * noise_sigma(&plane, dw, dh)) as f32);
+    // At factor 1 the "downsampled" plane is the luma itself, and so is its noise.
+    let (plane, scalp, dw, dh, plane_noise) = if factor == 1 {
+        (
+            Cow::Borrowed(luma),
+            Cow::Borrowed(&field.scalp[..]),
+            w,
+            h,
+            luma_noise_sigma,
+        )
+    } else {
+        let (plane, scalp, dw, dh) = downsample(luma, &field.scalp, w, h, factor);
+        let noise = noise_sigma(&plane, dw, dh);
+        (Cow::Owned(plane), Cow::Owned(scalp), dw, dh, noise)
+    };
+    let min_contrast = MIN_EDGE_CONTRAST.max((EDGE_CONTRAST_NOISE_SIGMAS * plane_noise) as f32);
     let r = RANGE_RADIUS_PX;
     let range = local_range(&plane, dw, dh, r);
     let inside = erode(&scalp, dw, dh, r);
@@ -146,9 +161,9 @@ fn focus(luma: &[f32], field: &FieldMask, spacing: Option<PixelSpacing>) -> Focu
             ratios.push((0.5 * gx.hypot(gy) / range[i]) as f64);
         }
     }
-    ratios.sort_by(f64::total_cmp);
     let value = if ratios.len() >= MIN_EDGE_PIXELS {
-        ratios[((ratios.len() - 1) as f64 * FOCUS_PERCENTILE).round() as usize]
+        let at = ((ratios.len() - 1) as f64 * FOCUS_PERCENTILE).round() as usize;
+        *ratios.select_nth_unstable_by(at, f64::total_cmp).1
     } else {
         0.0
     };
@@ -175,6 +190,18 @@ fn focus(luma: &[f32], field: &FieldMask, spacing: Option<PixelSpacing>) -> Focu
 /// lets focus be measured at [`FOCUS_SCALE_UM_PER_PX`].
 pub fn assess_quality(rgb: &RgbImage, field: &FieldMask, spacing: Option<PixelSpacing>) -> QualityReport {
     let luma = luma_plane(rgb);
+    let noise_sigma = noise_sigma(&luma, field.width as usize, field.height as usize);
+    assess_luma(&luma, noise_sigma, field, spacing)
+}
+
+/// [`assess_quality`] from the photo's luma plane and its [`noise_sigma`], when the caller
+/// has them already.
+pub(super) fn assess_luma(
+    luma: &[f32],
+    noise_sigma: f64,
+    field: &FieldMask,
+    spacing: Option<PixelSpacing>,
+) -> QualityReport {
     let scalp_luma: Vec<f32> = luma
         .iter()
         .zip(&field.scalp)
@@ -186,7 +213,7 @@ pub fn assess_quality(rgb: &RgbImage, field: &FieldMask, spacing: Option<PixelSp
     let overexposed_fraction = share(&|v| v >= CLIPPED_WHITE_LUMA);
     let underexposed_fraction = share(&|v| v <= CLIPPED_BLACK_LUMA);
     let mean_luminance = scalp_luma.iter().map(|v| *v as f64).sum::<f64>() / n;
-    let focus = focus(&luma, field, spacing);
+    let focus = focus(luma, noise_sigma, field, spacing);
     let scalp_fraction = field.scalp_fraction();
     let mut flags = Vec::new();
     if focus.edge_pixels as usize >= MIN_EDGE_PIXELS && focus.value < focus.threshold {
@@ -211,7 +238,7 @@ pub fn assess_quality(rgb: &RgbImage, field: &FieldMask, spacing: Option<PixelSp
         underexposed_fraction,
         mean_luminance,
         scalp_fraction,
-        noise_sigma: noise_sigma(&luma, field.width as usize, field.height as usize),
+        noise_sigma,
     }
 }
 

@@ -15,6 +15,8 @@ mod raster;
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
+use crate::units::PixelSpacing;
+
 pub use assess::{
     assess_quality, FocusMeasure, QualityFlag, QualityReport, FOCUS_SCALE_UM_PER_PX, MAX_CLIPPED_FRACTION,
     MAX_EDGE_BLUR_SIGMA_PX, MIN_MEAN_LUMA, MIN_SCALP_FRACTION,
@@ -104,12 +106,28 @@ impl FieldMask {
 /// are then searched among the remaining pixels. Every overlay is widened by
 /// [`OVERLAY_MARGIN_PX`]. Never fails: an image without overlays is all scalp.
 pub fn detect_field(rgb: &RgbImage) -> FieldMask {
+    let (w, h) = (rgb.width() as usize, rgb.height() as usize);
+    field_with_noise(rgb, raster::noise_sigma(&raster::luma_plane(rgb), w, h))
+}
+
+/// [`detect_field`] then [`assess_quality`] on its field, with the luma plane and its noise
+/// estimate (which both need) computed once.
+pub fn field_and_quality(rgb: &RgbImage, spacing: Option<PixelSpacing>) -> (FieldMask, QualityReport) {
+    let (w, h) = (rgb.width() as usize, rgb.height() as usize);
+    let luma = raster::luma_plane(rgb);
+    let noise = raster::noise_sigma(&luma, w, h);
+    let field = field_with_noise(rgb, noise);
+    let quality = assess::assess_luma(&luma, noise, &field, spacing);
+    (field, quality)
+}
+
+/// [`detect_field`] given the photo's luma noise σ (grey levels).
+fn field_with_noise(rgb: &RgbImage, noise_sigma: f64) -> FieldMask {
     let (width, height) = rgb.dimensions();
     let (w, h) = (width as usize, height as usize);
     let mut covered = vec![false; w * h];
     let mut overlays = bands::detect_lines(rgb, &mut covered);
-    let noise = raster::noise_sigma(&raster::luma_plane(rgb), w, h);
-    overlays.extend(graphics::detect_graphics(rgb, noise, &mut covered));
+    overlays.extend(graphics::detect_graphics(rgb, noise_sigma, &mut covered));
     let covered = raster::dilate(&covered, w, h, OVERLAY_MARGIN_PX);
     let scalp: Vec<bool> = covered.iter().map(|c| !c).collect();
     let scalp_pixels = scalp.iter().filter(|s| **s).count() as u64;
@@ -161,6 +179,17 @@ mod tests {
 
     fn has(field: &FieldMask, kind: OverlayKind) -> bool {
         field.overlays.iter().any(|o| o.kind == kind)
+    }
+
+    #[test]
+    fn field_and_quality_equal_the_two_separate_steps() {
+        let mut img = skin(240, 180);
+        paint(&mut img, [25, 25, 25], |_, y| y < 20.0);
+        for spacing in [None, PixelSpacing::new(5.0), PixelSpacing::new(2.0)] {
+            let field = detect_field(&img);
+            let quality = assess_quality(&img, &field, spacing);
+            assert_eq!(field_and_quality(&img, spacing), (field, quality));
+        }
     }
 
     #[test]

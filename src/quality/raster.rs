@@ -21,23 +21,44 @@ pub(crate) fn colour_distance(a: [u8; 3], b: [u8; 3]) -> u8 {
 /// Mean of `plane` over the (2r+1)² square around each pixel (clipped at the border), via an
 /// integral image.
 pub(crate) fn box_mean(plane: &[f32], width: usize, height: usize, r: usize) -> Vec<f32> {
+    if width == 0 || height == 0 {
+        return Vec::new();
+    }
     let stride = width + 1;
     let mut integral = vec![0f64; stride * (height + 1)];
-    for y in 0..height {
+    for (y, src) in plane.chunks_exact(width).enumerate() {
+        let (above, below) = integral.split_at_mut((y + 1) * stride);
+        let (above, row) = (&above[y * stride..], &mut below[..stride]);
         let mut row_sum = 0f64;
-        for x in 0..width {
-            row_sum += plane[y * width + x] as f64;
-            integral[(y + 1) * stride + x + 1] = integral[y * stride + x + 1] + row_sum;
+        for (x, &v) in src.iter().enumerate() {
+            row_sum += v as f64;
+            row[x + 1] = above[x + 1] + row_sum;
         }
     }
+    let span = 2 * r + 1;
     let mut out = vec![0f32; width * height];
-    for y in 0..height {
+    for (y, out_row) in out.chunks_exact_mut(width).enumerate() {
         let (y0, y1) = (y.saturating_sub(r), (y + r + 1).min(height));
-        for x in 0..width {
-            let (x0, x1) = (x.saturating_sub(r), (x + r + 1).min(width));
-            let sum = integral[y1 * stride + x1] - integral[y0 * stride + x1] - integral[y1 * stride + x0]
-                + integral[y0 * stride + x0];
-            out[y * width + x] = (sum / ((y1 - y0) * (x1 - x0)) as f64) as f32;
+        let (top, bottom) = (&integral[y0 * stride..][..stride], &integral[y1 * stride..][..stride]);
+        let mean = |x0: usize, x1: usize| {
+            let sum = bottom[x1] - top[x1] - bottom[x0] + top[x0];
+            (sum / ((y1 - y0) * (x1 - x0)) as f64) as f32
+        };
+        for (x, o) in out_row.iter_mut().enumerate() {
+            if x < r || x + r + 1 > width {
+                *o = mean(x.saturating_sub(r), (x + r + 1).min(width));
+            }
+        }
+        // Interior columns, whose window is never clipped: the same sums as slices, so the
+        // loop vectorises.
+        if width >= span {
+            let area = ((y1 - y0) * span) as f64;
+            let interior = &mut out_row[r..width - r];
+            let ends = bottom[span..].iter().zip(&top[span..]);
+            let starts = bottom.iter().zip(top);
+            for (o, ((b1, t1), (b0, t0))) in interior.iter_mut().zip(ends.zip(starts)) {
+                *o = ((b1 - t1 - b0 + t0) / area) as f32;
+            }
         }
     }
     out
@@ -53,51 +74,94 @@ pub(crate) fn erode(mask: &[bool], width: usize, height: usize, r: usize) -> Vec
     morph(mask, width, height, r, false)
 }
 
-/// One separable pass of running counts: dilation keeps a pixel if any neighbour within `r` is
-/// set, erosion if all `2r+1` are (outside counts as unset).
+/// Running counts over a square window: dilation keeps a pixel if any neighbour within `r` is
+/// set, erosion if all `(2r+1)²` are (outside counts as unset). Separable: a pass along each
+/// row, then a pass down the columns that keeps one count per column and moves the window a
+/// row at a time, so both passes read memory in order.
 fn morph(mask: &[bool], width: usize, height: usize, r: usize, any: bool) -> Vec<bool> {
-    let pass = |src: &[bool], len: usize, lines: usize, at: &dyn Fn(usize, usize) -> usize| {
-        let mut dst = vec![false; src.len()];
-        for line in 0..lines {
-            let mut prefix = vec![0usize; len + 1];
-            for k in 0..len {
-                prefix[k + 1] = prefix[k] + usize::from(src[at(line, k)]);
-            }
-            for k in 0..len {
-                let (lo, hi) = (k.saturating_sub(r), (k + r + 1).min(len));
-                let set = prefix[hi] - prefix[lo];
-                dst[at(line, k)] = if any { set > 0 } else { set == 2 * r + 1 };
+    let keep = |set: usize| if any { set > 0 } else { set == 2 * r + 1 };
+    if width == 0 || height == 0 {
+        return Vec::new();
+    }
+    let mut rows = vec![false; mask.len()];
+    let mut prefix = vec![0usize; width + 1];
+    for (src, dst) in mask.chunks_exact(width).zip(rows.chunks_exact_mut(width)) {
+        for (k, &set) in src.iter().enumerate() {
+            prefix[k + 1] = prefix[k] + usize::from(set);
+        }
+        for (k, out) in dst.iter_mut().enumerate() {
+            let (lo, hi) = (k.saturating_sub(r), (k + r + 1).min(width));
+            *out = keep(prefix[hi] - prefix[lo]);
+        }
+    }
+    let row = |y: usize| &rows[y * width..(y + 1) * width];
+    let mut counts = vec![0usize; width];
+    let mut out = vec![false; mask.len()];
+    // The window of row y is rows y-r..=y+r, clipped; start with the part above row r.
+    for y in 0..r.min(height) {
+        for (n, &set) in counts.iter_mut().zip(row(y)) {
+            *n += usize::from(set);
+        }
+    }
+    for (y, dst) in out.chunks_exact_mut(width).enumerate() {
+        if y + r < height {
+            for (n, &set) in counts.iter_mut().zip(row(y + r)) {
+                *n += usize::from(set);
             }
         }
-        dst
-    };
-    let rows = pass(mask, width, height, &|y, x| y * width + x);
-    pass(&rows, height, width, &|x, y| y * width + x)
+        if y > r {
+            for (n, &set) in counts.iter_mut().zip(row(y - r - 1)) {
+                *n -= usize::from(set);
+            }
+        }
+        dst.iter_mut().zip(&counts).for_each(|(d, &n)| *d = keep(n));
+    }
+    out
 }
 
 /// Max − min of `plane` over the (2r+1)² square around each pixel (clipped at the border);
-/// separable, so the cost does not grow with the window area.
+/// separable, so the cost does not grow with the window area. Each pass combines whole rows
+/// (shifted copies along a row, neighbouring rows down the columns), so it reads memory in
+/// order and vectorises.
 pub(crate) fn local_range(plane: &[f32], width: usize, height: usize, r: usize) -> Vec<f32> {
-    let extreme = |src: &[f32], len: usize, lines: usize, at: &dyn Fn(usize, usize) -> usize, max: bool| {
-        let mut dst = vec![0f32; src.len()];
-        for line in 0..lines {
-            for k in 0..len {
-                let window = k.saturating_sub(r)..(k + r + 1).min(len);
-                let values = window.map(|j| src[at(line, j)]);
-                dst[at(line, k)] = if max {
-                    values.fold(f32::MIN, f32::max)
-                } else {
-                    values.fold(f32::MAX, f32::min)
-                };
+    if width == 0 || height == 0 {
+        return Vec::new();
+    }
+    let (mut row_max, mut row_min) = (plane.to_vec(), plane.to_vec());
+    for (src, (hi, lo)) in plane
+        .chunks_exact(width)
+        .zip(row_max.chunks_exact_mut(width).zip(row_min.chunks_exact_mut(width)))
+    {
+        for shift in 1..=r.min(width - 1) {
+            // Neighbours `shift` to the right, then `shift` to the left.
+            for (k, &v) in src[shift..].iter().enumerate() {
+                (hi[k], lo[k]) = (hi[k].max(v), lo[k].min(v));
+            }
+            for (k, &v) in src[..width - shift].iter().enumerate() {
+                let k = k + shift;
+                (hi[k], lo[k]) = (hi[k].max(v), lo[k].min(v));
             }
         }
-        dst
-    };
-    let row = |y: usize, x: usize| y * width + x;
-    let col = |x: usize, y: usize| y * width + x;
-    let hi = extreme(&extreme(plane, width, height, &row, true), height, width, &col, true);
-    let lo = extreme(&extreme(plane, width, height, &row, false), height, width, &col, false);
-    hi.iter().zip(&lo).map(|(a, b)| a - b).collect()
+    }
+    let mut range = vec![0f32; plane.len()];
+    let mut hi = vec![0f32; width];
+    let mut lo = vec![0f32; width];
+    for (y, out) in range.chunks_exact_mut(width).enumerate() {
+        hi.copy_from_slice(&row_max[y * width..(y + 1) * width]);
+        lo.copy_from_slice(&row_min[y * width..(y + 1) * width]);
+        for other in y.saturating_sub(r)..(y + r + 1).min(height) {
+            let (other_hi, other_lo) = (
+                &row_max[other * width..(other + 1) * width],
+                &row_min[other * width..(other + 1) * width],
+            );
+            hi.iter_mut().zip(other_hi).for_each(|(a, &b)| *a = a.max(b));
+            lo.iter_mut().zip(other_lo).for_each(|(a, &b)| *a = a.min(b));
+        }
+        out.iter_mut()
+            .zip(hi.iter().zip(&lo))
+            .for_each(|(o, (a, b))| *o = a - b);
+    }
+    range
 }
 
 /// Sensor-noise σ (grey levels) of a luma plane, by Immerkær's operator (1996): the 3×3
@@ -155,10 +219,99 @@ mod tests {
         assert!(erode(&vec![true; w * h], w, h, 1)[0..w].iter().all(|v| !v));
     }
 
+    /// A deterministic pseudo-random sequence for the reference comparisons.
+    fn hashed(i: usize, salt: usize) -> usize {
+        (i.wrapping_mul(2_654_435_761) ^ salt.wrapping_mul(40_503)).wrapping_mul(2_246_822_519) >> 7
+    }
+
+    /// Whether the clipped (2r+1)² window around (x, y) has any / all pixels set, directly.
+    fn naive_morph(mask: &[bool], w: usize, h: usize, r: usize, any: bool) -> Vec<bool> {
+        (0..w * h)
+            .map(|i| {
+                let (x, y) = ((i % w) as isize, (i / w) as isize);
+                let r = r as isize;
+                let window = (y - r..=y + r).flat_map(|yy| (x - r..=x + r).map(move |xx| (xx, yy)));
+                let mut values = window.map(|(xx, yy)| {
+                    (0..w as isize).contains(&xx)
+                        && (0..h as isize).contains(&yy)
+                        && mask[yy as usize * w + xx as usize]
+                });
+                if any {
+                    values.any(|v| v)
+                } else {
+                    values.all(|v| v)
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn dilation_and_erosion_match_the_direct_definition() {
+        for (w, h) in [(1, 1), (1, 7), (9, 1), (13, 11), (30, 17)] {
+            for density in [2, 5, 9] {
+                let mask: Vec<bool> = (0..w * h).map(|i| hashed(i, density) % 10 < density).collect();
+                for r in [0, 1, 2, 4, 20] {
+                    assert_eq!(
+                        dilate(&mask, w, h, r),
+                        naive_morph(&mask, w, h, r, true),
+                        "{w}x{h} r={r}"
+                    );
+                    assert_eq!(
+                        erode(&mask, w, h, r),
+                        naive_morph(&mask, w, h, r, false),
+                        "{w}x{h} r={r}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn local_range_matches_the_direct_definition() {
+        for (w, h) in [(1, 1), (1, 6), (8, 1), (12, 9), (25, 19)] {
+            let plane: Vec<f32> = (0..w * h).map(|i| (hashed(i, 3) % 1000) as f32 / 7.0).collect();
+            for r in [0, 1, 4, 30] {
+                let naive: Vec<f32> = (0..w * h)
+                    .map(|i| {
+                        let (x, y) = (i % w, i / w);
+                        let window = (y.saturating_sub(r)..(y + r + 1).min(h))
+                            .flat_map(|yy| (x.saturating_sub(r)..(x + r + 1).min(w)).map(move |xx| yy * w + xx));
+                        let values: Vec<f32> = window.map(|j| plane[j]).collect();
+                        values.iter().copied().fold(f32::MIN, f32::max)
+                            - values.iter().copied().fold(f32::MAX, f32::min)
+                    })
+                    .collect();
+                assert_eq!(local_range(&plane, w, h, r), naive, "{w}x{h} r={r}");
+            }
+        }
+    }
+
     #[test]
     fn local_range_is_max_minus_min_of_the_window() {
         let plane = vec![0.0, 5.0, 1.0, 9.0, 2.0];
         assert_eq!(local_range(&plane, 5, 1, 1), vec![5.0, 5.0, 8.0, 8.0, 7.0]);
+    }
+
+    #[test]
+    fn box_mean_matches_the_direct_definition() {
+        for (w, h) in [(1, 1), (1, 5), (7, 1), (12, 9), (23, 16)] {
+            let plane: Vec<f32> = (0..w * h).map(|i| (hashed(i, 5) % 1000) as f32 / 3.0).collect();
+            for r in [0, 1, 3, 7, 40] {
+                let got = box_mean(&plane, w, h, r);
+                for (i, &mean) in got.iter().enumerate() {
+                    let (x, y) = (i % w, i / w);
+                    let window: Vec<f64> = (y.saturating_sub(r)..(y + r + 1).min(h))
+                        .flat_map(|yy| (x.saturating_sub(r)..(x + r + 1).min(w)).map(move |xx| yy * w + xx))
+                        .map(|j| plane[j] as f64)
+                        .collect();
+                    let direct = window.iter().sum::<f64>() / window.len() as f64;
+                    assert!(
+                        (mean as f64 - direct).abs() < 1e-3,
+                        "{w}x{h} r={r} at {i}: {mean} vs {direct}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

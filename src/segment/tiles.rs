@@ -15,7 +15,11 @@ use super::{HairModel, ModelError};
 use crate::units::PixelSpacing;
 
 /// Default tile edge at model scale, in pixels (rounded up to the model's tile multiple).
-pub const DEFAULT_TILE_PX: u32 = 1024;
+///
+/// 1408 = 1280 + 2 × 64: a 1280 × 960 photo at the model's scale, with the hair model's 64 px
+/// of context per side, is a single window (1408 × 1088, 1.5 MP), computed once instead of
+/// as four overlapping 800 × 640 tiles (2.0 MP). Larger images are still tiled.
+pub const DEFAULT_TILE_PX: u32 = 1408;
 
 /// How one image axis is cut into tiles.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,30 +185,21 @@ impl HairModel {
         let xs = AxisTiling::new(w, tile_px, multiple, rf);
         let ys = AxisTiling::new(h, tile_px, multiple, rf);
 
-        // Normalised planar copy of the image, read through mirrored indices per tile.
-        let plane = w * h;
-        let mut normalised = vec![0.0f32; 3 * plane];
-        for (i, px) in image.rgb.chunks_exact(3).enumerate() {
-            for c in 0..3 {
-                normalised[c * plane + i] = (px[c] - mean[c]) / std[c];
-            }
-        }
-
-        let mut sum = vec![0.0f32; channels * plane];
-        let mut weight_sum = vec![0.0f32; plane];
+        let mut sum = vec![0.0f32; channels * w * h];
+        let mut weight_sum = vec![0.0f32; w * h];
         let (tw, th) = (xs.window, ys.window);
         let (x_windows, y_windows) = (xs.source_indices(), ys.source_indices());
         let (x_weights, y_weights) = (xs.valid_weights(), ys.valid_weights());
         let mut input = vec![0.0f32; 3 * tw * th];
         for (ty, &y0) in ys.starts.iter().enumerate() {
             for (tx, &x0) in xs.starts.iter().enumerate() {
+                // Normalised planar window, read through the mirrored indices.
                 for c in 0..3 {
-                    let src = &normalised[c * plane..(c + 1) * plane];
                     let dst = &mut input[c * tw * th..(c + 1) * tw * th];
                     for (dst_row, &row) in dst.chunks_exact_mut(tw).zip(&y_windows[ty]) {
-                        let src_row = &src[row * w..(row + 1) * w];
+                        let src_row = &image.rgb[3 * row * w..3 * (row + 1) * w];
                         for (d, &col) in dst_row.iter_mut().zip(&x_windows[tx]) {
-                            *d = src_row[col];
+                            *d = (src_row[3 * col + c] - mean[c]) / std[c];
                         }
                     }
                 }
@@ -218,26 +213,29 @@ impl HairModel {
                         ),
                     });
                 }
-                // Accumulate the part of the valid region that lies inside the image.
+                // Accumulate the part of the valid region that lies inside the image, a row
+                // at a time.
+                let x_weights = &x_weights[tx][..xs.valid().min(w - x0)];
                 for (dy, &wy) in y_weights[ty].iter().enumerate().take(h - y0) {
                     let (y, j) = (y0 + dy, ys.context + dy);
-                    for (dx, &wx) in x_weights[tx].iter().enumerate().take(w - x0) {
-                        let weight = (wy * wx) as f32;
-                        if weight == 0.0 {
-                            continue;
-                        }
-                        let (x, i) = (x0 + dx, xs.context + dx);
-                        weight_sum[y * w + x] += weight;
-                        for c in 0..channels {
-                            sum[c * plane + y * w + x] += weight * output.data[(c * th + j) * tw + i];
+                    let at = y * w + x0..y * w + x0 + x_weights.len();
+                    for (total, &wx) in weight_sum[at.clone()].iter_mut().zip(x_weights) {
+                        *total += (wy * wx) as f32;
+                    }
+                    for c in 0..channels {
+                        let row = (c * th + j) * tw + xs.context;
+                        let values = &output.data[row..row + x_weights.len()];
+                        let dst = &mut sum[c * w * h + at.start..c * w * h + at.end];
+                        for ((total, &value), &wx) in dst.iter_mut().zip(values).zip(x_weights) {
+                            *total += (wy * wx) as f32 * value;
                         }
                     }
                 }
             }
         }
         // The weights form a partition of unity; dividing only removes rounding error.
-        for c in 0..channels {
-            for (value, &weight) in sum[c * plane..(c + 1) * plane].iter_mut().zip(&weight_sum) {
+        for channel in sum.chunks_exact_mut(weight_sum.len()) {
+            for (value, &weight) in channel.iter_mut().zip(&weight_sum) {
                 *value /= weight;
             }
         }
