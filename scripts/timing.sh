@@ -122,7 +122,7 @@ fi
 
 if [[ -d "$WORK/out-tricho" ]]; then
     echo
-    echo "tricho mean time per image and stage (ms, one worker; from the reports' timings_ms):"
+    echo "tricho mean time per image and stage (ms per image as each worker saw it, all workers running; from the reports' timings_ms):"
     "$VENV/bin/python" - "$WORK/out-tricho" <<'PY'
 import glob, json, sys
 rows = [json.load(open(f))["timings_ms"] for f in glob.glob(sys.argv[1] + "/*.json")]

@@ -239,12 +239,12 @@ fn a_missing_or_unreadable_folder_is_reported_and_the_other_inputs_analysed() {
 
 #[test]
 fn crossing_fixtures_are_counted_exactly() {
-    // parallel_touching_hairs_expect_2 is counted 1: a known limitation (see README, Accuracy)
     let dir = tempfile::tempdir().unwrap();
     let names = [
         "crossing_2_hairs_expect_2",
         "crossing_3_hairs_expect_3",
         "crossing_5_hairs_expect_5",
+        "parallel_touching_hairs_expect_2",
     ];
     let paths: Vec<PathBuf> = names.iter().map(|n| fixture(&format!("{n}.png"))).collect();
     let inputs: Vec<&std::ffi::OsStr> = paths.iter().map(|p| p.as_os_str()).collect();

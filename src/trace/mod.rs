@@ -360,6 +360,28 @@ mod tests {
     }
 
     #[test]
+    fn centreline_channel_splits_a_long_double_bar_whose_ridges_merge_near_the_frame() {
+        // As the model draws touching hairs: two ridges along most of the pair, one merged
+        // ridge near where they leave the frame, so the seam is enclosed by hair but long.
+        let hair = bar_map(200, 30, 8..22, 0..200);
+        let mut centreline = bar_map(200, 30, 11..12, 25..175);
+        centreline
+            .iter_mut()
+            .zip(bar_map(200, 30, 18..19, 25..175))
+            .zip(
+                bar_map(200, 30, 14..16, 0..25)
+                    .iter()
+                    .zip(bar_map(200, 30, 14..16, 175..200)),
+            )
+            .for_each(|((c, d), (left, right))| *c = c.max(d).max(*left).max(right));
+        let config = TraceConfig::default();
+        assert_eq!(
+            trace_hairs(&hair, Some(&centreline), 200, 30, &config).unwrap().len(),
+            2
+        );
+    }
+
+    #[test]
     #[ignore = "known limitation: touching hairs that both end inside the image are not split (their seam is \
                 enclosed by hair and put back, see `split`); passed with the earlier centreline-thinning tracer"]
     fn centreline_channel_splits_a_double_bar_ending_inside_the_image() {

@@ -6,12 +6,18 @@
 //! sides at equal distance within the local radius) is the seam; cutting the blob along it
 //! lets each hair thin on its own. The centreline channel is only evidence here, never what is thinned, so gaps in
 //! it (common at crossings and in faint hairs) cannot cut a hair into pieces. A seam must
-//! open onto the background or the frame: seam pixels enclosed by hair (a gap in the
-//! centreline along one hair, the middle of a crossing) are put back, since two touching
-//! hairs usually part somewhere or run out of the image. Touching hairs that end together
-//! with flat ends inside the image therefore stay one blob (a known limitation).
+//! open onto the background or the frame, or be long: short seam pixels enclosed by hair (a
+//! gap in the centreline along one hair, the middle of a crossing) are put back, since two
+//! touching hairs usually part somewhere, run out of the image, or lie together far longer than
+//! a crossing lasts. Short touching hairs that end together with flat ends inside the image
+//! therefore stay one blob (a known limitation).
 
 use super::grid::{BinaryImage, NEIGHBOURS};
+
+/// A seam enclosed by hair is still cut when it runs at least this many times the widest
+/// radius along it: eight shaft widths, longer than two hairs crossing at 7° or more share
+/// (width / sin θ), so only hairs lying side by side over a long stretch.
+const MIN_ENCLOSED_SEAM_RADII: f64 = 16.0;
 
 /// Directions across which a seam is looked for: horizontal, vertical and both diagonals.
 const ACROSS: [(i64, i64); 4] = [(1, 0), (0, 1), (1, 1), (1, -1)];
@@ -34,6 +40,15 @@ pub(crate) fn cut_seams(mask: &BinaryImage, centreline: &BinaryImage, radius_px:
             Some(j) => !mask.data[j],
             None => true,
         });
+    }
+    let mut size = vec![0usize; count as usize + 1];
+    let mut widest = vec![0.0f64; count as usize + 1];
+    for (i, &label) in labels.iter().enumerate().filter(|(_, &l)| l != 0) {
+        size[label as usize] += 1;
+        widest[label as usize] = widest[label as usize].max(radius_px[i]);
+    }
+    for label in 1..=count as usize {
+        opens[label] |= size[label] as f64 >= MIN_ENCLOSED_SEAM_RADII * widest[label];
     }
     BinaryImage {
         width: mask.width,
@@ -97,6 +112,40 @@ mod tests {
         let centreline = bars(60, 20, &[(7, 8), (12, 13)], 0..60);
         let cut = cut_seams(&mask, &centreline, &radius(&mask));
         assert_eq!(cut.components().1, 2, "two hairs after the cut");
+    }
+
+    #[test]
+    fn diagonal_seam_separates_eight_connected_hairs() {
+        // Two touching hairs running at about 30° out of the frame on both sides: a seam one
+        // pixel wide along a slanted line leaves corner contacts unless it is closed up.
+        let (width, height) = (80, 60);
+        let line = |x: usize| 10.0 + 0.55 * x as f64;
+        let mut mask = BinaryImage::new(width, height);
+        let mut centreline = BinaryImage::new(width, height);
+        for y in 0..height {
+            for x in 0..width {
+                let offset = y as f64 + 0.5 - line(x);
+                mask.data[y * width + x] = offset.abs() <= 7.0;
+                centreline.data[y * width + x] = (offset + 3.5).abs() <= 0.7 || (offset - 3.5).abs() <= 0.7;
+            }
+        }
+        let cut = cut_seams(&mask, &centreline, &radius(&mask));
+        assert_eq!(cut.components().1, 2, "two hairs after the cut");
+    }
+
+    #[test]
+    fn long_seam_enclosed_by_hair_is_cut() {
+        // Two hairs lying together over 100 px, ending inside the image: the seam does not
+        // reach the background, but it is far longer than a crossing.
+        let mask = bars(140, 20, &[(4, 14)], 20..120);
+        let centreline = bars(140, 20, &[(6, 7), (11, 12)], 20..120);
+        let cut = cut_seams(&mask, &centreline, &radius(&mask));
+        let removed = mask.data.iter().zip(&cut.data).filter(|(m, c)| **m && !**c).count();
+        assert!(removed >= 80, "the seam is cut ({removed} pixels)");
+        let short_mask = bars(140, 20, &[(4, 14)], 20..50);
+        let short_centreline = bars(140, 20, &[(6, 7), (11, 12)], 20..50);
+        let short = cut_seams(&short_mask, &short_centreline, &radius(&short_mask));
+        assert_eq!(short, short_mask, "a short enclosed seam is put back");
     }
 
     #[test]
