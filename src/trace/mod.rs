@@ -303,6 +303,15 @@ mod tests {
         map
     }
 
+    /// Bars of `width × height` maps, `(rows, cols)` each, combined by maximum.
+    fn bars_map(width: usize, height: usize, bars: &[(std::ops::Range<usize>, std::ops::Range<usize>)]) -> Vec<f32> {
+        bars.iter().fold(vec![0.0; width * height], |mut map, (rows, cols)| {
+            let bar = bar_map(width, height, rows.clone(), cols.clone());
+            map.iter_mut().zip(bar).for_each(|(m, b)| *m = m.max(b));
+            map
+        })
+    }
+
     #[test]
     fn one_bar_is_one_hair_with_full_length() {
         let map = bar_map(80, 30, 12..18, 10..70);
@@ -349,11 +358,7 @@ mod tests {
         // The bars run through the frame, as in the parallel-touching fixture; a seam that
         // stays enclosed by hair is not cut (see `split`).
         let hair = bar_map(80, 30, 8..22, 0..80);
-        let mut centreline = bar_map(80, 30, 11..12, 0..80);
-        centreline
-            .iter_mut()
-            .zip(bar_map(80, 30, 18..19, 0..80))
-            .for_each(|(c, d)| *c = c.max(d));
+        let centreline = bars_map(80, 30, &[(11..12, 0..80), (18..19, 0..80)]);
         let config = TraceConfig::default();
         assert_eq!(trace_hairs(&hair, None, 80, 30, &config).unwrap().len(), 1);
         assert_eq!(trace_hairs(&hair, Some(&centreline), 80, 30, &config).unwrap().len(), 2);
@@ -364,16 +369,16 @@ mod tests {
         // As the model draws touching hairs: two ridges along most of the pair, one merged
         // ridge near where they leave the frame, so the seam is enclosed by hair but long.
         let hair = bar_map(200, 30, 8..22, 0..200);
-        let mut centreline = bar_map(200, 30, 11..12, 25..175);
-        centreline
-            .iter_mut()
-            .zip(bar_map(200, 30, 18..19, 25..175))
-            .zip(
-                bar_map(200, 30, 14..16, 0..25)
-                    .iter()
-                    .zip(bar_map(200, 30, 14..16, 175..200)),
-            )
-            .for_each(|((c, d), (left, right))| *c = c.max(d).max(*left).max(right));
+        let centreline = bars_map(
+            200,
+            30,
+            &[
+                (11..12, 25..175),
+                (18..19, 25..175),
+                (14..16, 0..25),
+                (14..16, 175..200),
+            ],
+        );
         let config = TraceConfig::default();
         assert_eq!(
             trace_hairs(&hair, Some(&centreline), 200, 30, &config).unwrap().len(),
@@ -386,11 +391,7 @@ mod tests {
                 enclosed by hair and put back, see `split`); passed with the earlier centreline-thinning tracer"]
     fn centreline_channel_splits_a_double_bar_ending_inside_the_image() {
         let hair = bar_map(80, 30, 8..22, 5..75);
-        let mut centreline = bar_map(80, 30, 11..12, 5..75);
-        centreline
-            .iter_mut()
-            .zip(bar_map(80, 30, 18..19, 5..75))
-            .for_each(|(c, d)| *c = c.max(d));
+        let centreline = bars_map(80, 30, &[(11..12, 5..75), (18..19, 5..75)]);
         let config = TraceConfig::default();
         assert_eq!(trace_hairs(&hair, None, 80, 30, &config).unwrap().len(), 1);
         assert_eq!(trace_hairs(&hair, Some(&centreline), 80, 30, &config).unwrap().len(), 2);
