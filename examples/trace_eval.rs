@@ -42,6 +42,10 @@ fn main() -> Result<()> {
         _ => bail!("usage: trace_eval DIR [--cache CACHE_DIR]"),
     };
     let overrides = trace_config_from_env()?;
+    let dump = std::env::var_os("TRACE_DUMP").map(PathBuf::from);
+    if let Some(dump) = &dump {
+        std::fs::create_dir_all(dump).with_context(|| dump.display().to_string())?;
+    }
     let model_path = default_model_path().context("models/hairseg.onnx not found")?;
     let mut model = HairModel::load(&model_path, None).with_context(|| model_path.display().to_string())?;
     let mut truths: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -71,8 +75,7 @@ fn main() -> Result<()> {
         let (w, h) = (mask.width() as usize, mask.height() as usize);
         let mask_hairs = trace_hairs(&map, None, w, h, &config)?;
         let mask_count = mask_hairs.len();
-        if let Ok(dump) = std::env::var("TRACE_DUMP") {
-            std::fs::create_dir_all(&dump)?;
+        if let Some(dump) = &dump {
             let s = maps.scale_to_input;
             let model_in: Vec<Vec<[f64; 2]>> = model_hairs
                 .iter()
@@ -80,7 +83,7 @@ fn main() -> Result<()> {
                 .collect();
             let mask_in: Vec<Vec<[f64; 2]>> = mask_hairs.iter().map(|h| h.centreline_px.clone()).collect();
             std::fs::write(
-                format!("{dump}/{}.json", truth.image.file),
+                dump.join(format!("{}.json", truth.image.file)),
                 serde_json::to_string(&serde_json::json!({"model": model_in, "mask": mask_in}))?,
             )?;
         }

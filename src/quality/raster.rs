@@ -224,6 +224,13 @@ mod tests {
         (i.wrapping_mul(2_654_435_761) ^ salt.wrapping_mul(40_503)).wrapping_mul(2_246_822_519) >> 7
     }
 
+    /// Indices of the (2r+1)² window around pixel `i` of a `w × h` plane, clipped at the border.
+    fn clipped_window(i: usize, w: usize, h: usize, r: usize) -> impl Iterator<Item = usize> {
+        let (x, y) = (i % w, i / w);
+        (y.saturating_sub(r)..(y + r + 1).min(h))
+            .flat_map(move |yy| (x.saturating_sub(r)..(x + r + 1).min(w)).map(move |xx| yy * w + xx))
+    }
+
     /// Whether the clipped (2r+1)² window around (x, y) has any / all pixels set, directly.
     fn naive_morph(mask: &[bool], w: usize, h: usize, r: usize, any: bool) -> Vec<bool> {
         (0..w * h)
@@ -273,10 +280,7 @@ mod tests {
             for r in [0, 1, 4, 30] {
                 let naive: Vec<f32> = (0..w * h)
                     .map(|i| {
-                        let (x, y) = (i % w, i / w);
-                        let window = (y.saturating_sub(r)..(y + r + 1).min(h))
-                            .flat_map(|yy| (x.saturating_sub(r)..(x + r + 1).min(w)).map(move |xx| yy * w + xx));
-                        let values: Vec<f32> = window.map(|j| plane[j]).collect();
+                        let values: Vec<f32> = clipped_window(i, w, h, r).map(|j| plane[j]).collect();
                         values.iter().copied().fold(f32::MIN, f32::max)
                             - values.iter().copied().fold(f32::MAX, f32::min)
                     })
@@ -299,11 +303,7 @@ mod tests {
             for r in [0, 1, 3, 7, 40] {
                 let got = box_mean(&plane, w, h, r);
                 for (i, &mean) in got.iter().enumerate() {
-                    let (x, y) = (i % w, i / w);
-                    let window: Vec<f64> = (y.saturating_sub(r)..(y + r + 1).min(h))
-                        .flat_map(|yy| (x.saturating_sub(r)..(x + r + 1).min(w)).map(move |xx| yy * w + xx))
-                        .map(|j| plane[j] as f64)
-                        .collect();
+                    let window: Vec<f64> = clipped_window(i, w, h, r).map(|j| plane[j] as f64).collect();
                     let direct = window.iter().sum::<f64>() / window.len() as f64;
                     assert!(
                         (mean as f64 - direct).abs() < 1e-3,

@@ -58,21 +58,10 @@ impl BinaryImage {
         }
         // Away from the border every neighbour is in the image: read them directly (thinning
         // asks this for every hair pixel in every pass).
-        let (w, i) = (self.width, y as usize * self.width + x as usize);
-        let d = &self.data;
-        [
-            d[i - w],
-            d[i - w + 1],
-            d[i + 1],
-            d[i + w + 1],
-            d[i + w],
-            d[i + w - 1],
-            d[i - 1],
-            d[i - w - 1],
-        ]
-        .iter()
-        .enumerate()
-        .fold(0u8, |bits, (k, &set)| bits | u8::from(set) << k)
+        let (w, i) = (self.width as i64, y * self.width as i64 + x);
+        NEIGHBOURS.iter().enumerate().fold(0u8, |bits, (k, &(dx, dy))| {
+            bits | u8::from(self.data[(i + dy * w + dx) as usize]) << k
+        })
     }
 
     /// [`Self::neighbour_bits`] with every neighbour bounds-checked.

@@ -67,8 +67,8 @@ pub struct TraceConfig {
     /// even number of branches, four or more, every branch is paired (see `pairing`).
     /// Default 50°.
     pub max_turn_deg: f64,
-    /// Chain ends (free, or left unpaired at a junction) facing each other are joined across a gap up to this many times the
-    /// sum of their radii (the shaft's width). Default 1.0: a hair lying across another of
+    /// Chain ends (free, or left unpaired at a junction) facing each other are joined across a
+    /// gap up to this many times the sum of their radii (the shaft's width). Default 1.0: a hair lying across another of
     /// similar width hides about one shaft width of it; longer gaps are as likely to be two
     /// hairs in line (clipped stubs) as one.
     pub bridge_gap_factor: f64,

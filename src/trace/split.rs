@@ -14,10 +14,11 @@
 
 use super::grid::{BinaryImage, NEIGHBOURS};
 
-/// A seam enclosed by hair is still cut when it runs at least this many times the widest
-/// radius along it: eight shaft widths, longer than two hairs crossing at 7° or more share
-/// (width / sin θ), so only hairs lying side by side over a long stretch.
-const MIN_ENCLOSED_SEAM_RADII: f64 = 16.0;
+/// A seam enclosed by hair is still cut when it has at least this many pixels per unit of the
+/// widest radius along it. A seam is one or two pixels wide, so that is 8–16 radii (4–8 shaft
+/// widths) of length: longer than two hairs crossing at 15° or more share (width / sin θ), so
+/// only hairs lying side by side over a long stretch.
+const MIN_ENCLOSED_SEAM_PIXELS_PER_RADIUS: f64 = 16.0;
 
 /// Directions across which a seam is looked for: horizontal, vertical and both diagonals.
 const ACROSS: [(i64, i64); 4] = [(1, 0), (0, 1), (1, 1), (1, -1)];
@@ -33,28 +34,29 @@ pub(crate) fn cut_seams(mask: &BinaryImage, centreline: &BinaryImage, radius_px:
             .collect(),
     };
     let (labels, count) = seam.components();
+    // Per seam component: whether it opens onto the background or the frame, its pixel
+    // count and the widest radius along it.
     let mut opens = vec![false; count as usize + 1];
-    for (i, &label) in labels.iter().enumerate().filter(|(_, &l)| l != 0) {
+    let mut pixels = vec![0usize; count as usize + 1];
+    let mut widest = vec![0.0f64; count as usize + 1];
+    for (i, label) in labels.iter().enumerate().filter(|(_, &l)| l != 0) {
         let (x, y) = mask.xy(i);
-        opens[label as usize] |= NEIGHBOURS.iter().any(|&(dx, dy)| match mask.index(x + dx, y + dy) {
+        let label = *label as usize;
+        opens[label] |= NEIGHBOURS.iter().any(|&(dx, dy)| match mask.index(x + dx, y + dy) {
             Some(j) => !mask.data[j],
             None => true,
         });
+        pixels[label] += 1;
+        widest[label] = widest[label].max(radius_px[i]);
     }
-    let mut size = vec![0usize; count as usize + 1];
-    let mut widest = vec![0.0f64; count as usize + 1];
-    for (i, &label) in labels.iter().enumerate().filter(|(_, &l)| l != 0) {
-        size[label as usize] += 1;
-        widest[label as usize] = widest[label as usize].max(radius_px[i]);
-    }
-    for label in 1..=count as usize {
-        opens[label] |= size[label] as f64 >= MIN_ENCLOSED_SEAM_RADII * widest[label];
-    }
+    let cut: Vec<bool> = (0..=count as usize)
+        .map(|l| l != 0 && (opens[l] || pixels[l] as f64 >= MIN_ENCLOSED_SEAM_PIXELS_PER_RADIUS * widest[l]))
+        .collect();
     BinaryImage {
         width: mask.width,
         height: mask.height,
         data: (0..mask.data.len())
-            .map(|i| mask.data[i] && !opens[labels[i] as usize])
+            .map(|i| mask.data[i] && !cut[labels[i] as usize])
             .collect(),
     }
 }
