@@ -452,7 +452,7 @@ fn pair_flags(
             if (ratio - 1.0).abs() > 1e-9 {
                 flags.push(ComparisonFlag::CalibrationDiffers);
             }
-            if (registration.scale / ratio - 1.0).abs() > config.calibration_tolerance {
+            if (registration.fitted_scale / ratio - 1.0).abs() > config.calibration_tolerance {
                 flags.push(ComparisonFlag::CalibrationInconsistentWithRegistration);
             }
         }

@@ -54,6 +54,14 @@ pub struct RegisterConfig {
     pub icp_iterations: usize,
     /// Coarse poses refined by the fine stage. Default 3.
     pub candidates: usize,
+    /// When both visits are calibrated, hold the scale at their calibration ratio in the fine
+    /// stage and fit only rotation and shift. Default true: calibration fixes how many µm a
+    /// pixel is at each visit, so it fixes the scale between them; fitted to the hairs, the
+    /// scale absorbs growth, re-clipping and tracing noise (on the 30 phantom pairs of
+    /// `scripts/eval_pairs.sh` a free fit was off by 0.4–1 % in scale, several pixels at
+    /// the frame corners). Set false when the calibrations are nominal and the
+    /// magnification may really differ between visits.
+    pub scale_from_calibration: bool,
 }
 
 impl Default for RegisterConfig {
@@ -67,6 +75,7 @@ impl Default for RegisterConfig {
             raster_cells: 96,
             icp_iterations: 40,
             candidates: 3,
+            scale_from_calibration: true,
         }
     }
 }
@@ -102,6 +111,13 @@ pub struct Registration {
     pub followup_to_baseline: Similarity,
     /// Scale factor (follow-up px → baseline px).
     pub scale: f64,
+    /// Whether `scale` is the calibration ratio, held fixed (see
+    /// [`RegisterConfig::scale_from_calibration`]), rather than fitted to the hairs.
+    pub scale_from_calibration: bool,
+    /// The scale the hairs alone give: a free similarity fit from the final pose (equal to
+    /// `scale` when the scale is not held). Far from the calibration ratio, it says a
+    /// calibration is wrong or the registration failed.
+    pub fitted_scale: f64,
     /// Rotation (degrees).
     pub rotation_deg: f64,
     /// Translation `(tx, ty)` of the matrix (baseline px).
@@ -137,7 +153,8 @@ pub struct VisitLines<'a> {
 /// Registers `followup` onto `baseline`.
 ///
 /// `expected_scale` (the calibration ratio follow-up µm/px ÷ baseline µm/px, when both are
-/// known) centres the scale search; `tolerance_px` is the inlier distance.
+/// known) centres the scale search and, with [`RegisterConfig::scale_from_calibration`], is
+/// the scale of the result; `tolerance_px` is the inlier distance.
 ///
 /// # Errors
 /// [`RegisterError::TooFewHairs`] if either visit has fewer than 20 centreline samples.
@@ -173,15 +190,19 @@ pub fn register(
     );
     let nearest = NearestMap::with_normals(&base_points, &base_normals, baseline.width, baseline.height);
     let chance = nearest.fraction_within(tolerance_px);
+    let fixed_scale = expected_scale.filter(|_| config.scale_from_calibration);
     let mut best: Option<(f64, Similarity)> = None;
     for candidate in coarse.poses.iter().take(config.candidates.max(1)) {
         let refined = icp(
             &nearest,
             &follow_points,
             *candidate,
-            1.5 * cell,
-            tolerance_px,
-            config.icp_iterations,
+            IcpLimits {
+                radius_px: 1.5 * cell,
+                tolerance_px,
+                iterations: config.icp_iterations,
+                fixed_scale,
+            },
         );
         let (inliers, _) = inlier_stats(&nearest, &follow_points, &refined, tolerance_px);
         if best.is_none_or(|(score, _)| inliers > score) {
@@ -189,6 +210,21 @@ pub fn register(
         }
     }
     let transform = best.map_or(Similarity::IDENTITY, |(_, t)| t);
+    let fitted_scale = match fixed_scale {
+        Some(_) => icp(
+            &nearest,
+            &follow_points,
+            transform,
+            IcpLimits {
+                radius_px: tolerance_px,
+                tolerance_px,
+                iterations: config.icp_iterations,
+                fixed_scale: None,
+            },
+        )
+        .scale(),
+        None => transform.scale(),
+    };
     let (inlier_fraction, residual_rms_px) = inlier_stats(&nearest, &follow_points, &transform, tolerance_px);
     let confidence = if chance < 1.0 {
         ((inlier_fraction - chance) / (1.0 - chance)).clamp(0.0, 1.0)
@@ -198,6 +234,8 @@ pub fn register(
     Ok(Registration {
         followup_to_baseline: transform,
         scale: transform.scale(),
+        scale_from_calibration: fixed_scale.is_some(),
+        fitted_scale,
         rotation_deg: transform.rotation_deg(),
         shift_px: transform.shift_px(),
         tolerance_px,
@@ -609,16 +647,29 @@ impl NearestMap {
     }
 }
 
-/// Trimmed point-to-point ICP for a similarity, from `start`, with the pairing radius
-/// shrinking geometrically from `radius_px` to `tolerance_px`.
-fn icp(
-    nearest: &NearestMap,
-    points: &[[f64; 2]],
-    start: Similarity,
+/// How the fine stage runs.
+#[derive(Debug, Clone, Copy)]
+struct IcpLimits {
+    /// Pairing radius (px) of the first iteration.
     radius_px: f64,
+    /// Pairing radius (px) it shrinks to.
     tolerance_px: f64,
+    /// Most iterations.
     iterations: usize,
-) -> Similarity {
+    /// Scale held fixed, if any.
+    fixed_scale: Option<f64>,
+}
+
+/// Trimmed point-to-line ICP for a similarity (or, with a fixed scale, a rotation and shift),
+/// from `start`, with the pairing radius shrinking geometrically from `radius_px` to
+/// `tolerance_px`.
+fn icp(nearest: &NearestMap, points: &[[f64; 2]], start: Similarity, limits: IcpLimits) -> Similarity {
+    let IcpLimits {
+        radius_px,
+        tolerance_px,
+        iterations,
+        fixed_scale,
+    } = limits;
     let mut transform = start;
     let mut radius = radius_px.max(tolerance_px);
     let (w, h) = (nearest.width as f64, nearest.height as f64);
@@ -633,7 +684,7 @@ fn icp(
                     .map(|(m, n, _)| (p, m, n))
             })
             .collect();
-        let Some(next) = fit_similarity_point_to_line(&pairs) else {
+        let Some(next) = fit_similarity_point_to_line(&pairs, fixed_scale) else {
             break;
         };
         let moved = next.mean_corner_distance_px(&transform, w, h);
@@ -654,8 +705,13 @@ pub const ALONG_LINE_WEIGHT: f64 = 0.1;
 
 /// Least-squares similarity taking each `(p, q, n)` point `p` onto the line through `q` with
 /// unit normal `n` (plus [`ALONG_LINE_WEIGHT`] × the along-line distance); pairs without a
-/// normal count as point-to-point. `None` with fewer than three pairs or singular geometry.
-pub fn fit_similarity_point_to_line(pairs: &[([f64; 2], [f64; 2], [f64; 2])]) -> Option<Similarity> {
+/// normal count as point-to-point. With `fixed_scale`, the fitted rotation is kept, the scale
+/// set to it, and the shift fitted again for that rotation and scale. `None` with fewer than
+/// three pairs or singular geometry.
+pub fn fit_similarity_point_to_line(
+    pairs: &[([f64; 2], [f64; 2], [f64; 2])],
+    fixed_scale: Option<f64>,
+) -> Option<Similarity> {
     if pairs.len() < 3 {
         return None;
     }
@@ -685,7 +741,23 @@ pub fn fit_similarity_point_to_line(pairs: &[([f64; 2], [f64; 2], [f64; 2])]) ->
             }
         }
     }
-    let x = solve4(ata, atb)?;
+    let mut x = solve4(ata, atb)?;
+    if let Some(scale) = fixed_scale {
+        let rotation = x[1].atan2(x[0]);
+        let (a, b) = (scale * rotation.cos(), scale * rotation.sin());
+        // the shift's normal equations (rows 2 and 3) with a and b known
+        let rhs = [0, 1].map(|k| atb[2 + k] - ata[2 + k][0] * a - ata[2 + k][1] * b);
+        let det = ata[2][2] * ata[3][3] - ata[2][3] * ata[3][2];
+        if det.abs() < 1e-12 {
+            return None;
+        }
+        x = [
+            a,
+            b,
+            (rhs[0] * ata[3][3] - ata[2][3] * rhs[1]) / det,
+            (ata[2][2] * rhs[1] - ata[3][2] * rhs[0]) / det,
+        ];
+    }
     let (a, b) = (x[0], x[1]);
     // undo the centring: A (p − c) + t = A p + (t − A c)
     Some(Similarity::from_params(
@@ -828,6 +900,26 @@ mod tests {
         let error = found.followup_to_baseline.mean_corner_distance_px(&truth, w, h);
         assert!(error < 2.0, "corner error {error:.2} px, found {found:?}");
         assert!(found.confidence > 0.5, "{found:?}");
+    }
+
+    #[test]
+    fn fixed_scale_is_held_while_rotation_and_shift_are_fitted() {
+        let truth = Similarity::about(1.03, 7f64.to_radians(), [50.0, 40.0], [70.0, 20.0]);
+        let pairs: Vec<([f64; 2], [f64; 2], [f64; 2])> = (0..40)
+            .map(|k| {
+                let p = [f64::from(k % 8) * 13.0, f64::from(k / 8) * 17.0];
+                (p, truth.apply(p), [0.0, 0.0])
+            })
+            .collect();
+        let free = fit_similarity_point_to_line(&pairs, None).unwrap();
+        let held = fit_similarity_point_to_line(&pairs, Some(1.03)).unwrap();
+        for fit in [free, held] {
+            assert!(fit.mean_corner_distance_px(&truth, 100.0, 80.0) < 1e-6, "{fit:?}");
+        }
+        // held at a scale the points do not have: the scale stays, the rotation is still found
+        let off = fit_similarity_point_to_line(&pairs, Some(1.0)).unwrap();
+        assert!((off.scale() - 1.0).abs() < 1e-12, "{off:?}");
+        assert!((off.rotation_deg() - 7.0).abs() < 1e-6, "{off:?}");
     }
 
     #[test]

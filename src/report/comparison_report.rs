@@ -92,6 +92,11 @@ pub struct RegistrationRecord {
     pub followup_to_baseline: [[f64; 3]; 2],
     /// Scale factor (follow-up px → baseline px).
     pub scale: f64,
+    /// Whether `scale` is the visits' calibration ratio (held fixed) rather than fitted.
+    pub scale_from_calibration: bool,
+    /// The scale a free fit to the hairs gives from the final pose (checked against the
+    /// calibration ratio).
+    pub fitted_scale: f64,
     /// Rotation (degrees).
     pub rotation_deg: f64,
     /// Translation of the matrix (baseline px).
@@ -182,6 +187,8 @@ impl ComparisonReport {
             registration: RegistrationRecord {
                 followup_to_baseline: r.followup_to_baseline.matrix,
                 scale: r.scale,
+                scale_from_calibration: r.scale_from_calibration,
+                fitted_scale: r.fitted_scale,
                 rotation_deg: r.rotation_deg,
                 shift_px: r.shift_px,
                 confidence: r.confidence,
