@@ -59,6 +59,10 @@ def parse_args(argv=None):
                          "and bilinearly enlarge it back, as inference does for images coarser than the model scale")
     ap.add_argument("--coarse-max", type=float, default=1.6)
     ap.add_argument("--init", default=None, help="start from this checkpoint (weights + normalisation) instead of random")
+    ap.add_argument("--init-onnx", default=None,
+                    help="start from this exported model (via from_onnx.py; BatchNorm folded, so use with --freeze-bn)")
+    ap.add_argument("--freeze-bn", action="store_true",
+                    help="keep BatchNorm in eval mode (fixed statistics, scale and shift still trained)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--val-every", type=float, default=0.1, help="validate every this fraction of the run")
     # data
@@ -190,7 +194,18 @@ def coarsen(x, a, rng):
     return out.contiguous(memory_format=torch.channels_last)
 
 
-def validate(model, val, mean, std, batch=4):
+def set_training(model, freeze_bn):
+    """Training mode, with BatchNorm left in eval mode (its stored statistics) under --freeze-bn."""
+    import torch.nn as nn
+
+    model.train()
+    if freeze_bn:
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.eval()
+
+
+def validate(model, val, mean, std, batch=4, freeze_bn=False):
     import torch
 
     model.eval()
@@ -212,7 +227,7 @@ def validate(model, val, mean, std, batch=4):
             for b, acc in hard_hit.items():
                 m_ = h & ((hard & b) > 0)
                 acc[0] += int((pr[:, 0] & m_).sum()); acc[1] += int(m_.sum())
-    model.train()
+    set_training(model, freeze_bn)
     v = {"dice": 2 * tp / max(1, 2 * tp + fp + fn), "centre_dice": 2 * ctp / max(1, 2 * ctp + cfp + cfn),
          "recall_vellus": hard_hit[HARD_VELLUS][0] / max(1, hard_hit[HARD_VELLUS][1]),
          "recall_light": hard_hit[HARD_LIGHT][0] / max(1, hard_hit[HARD_LIGHT][1]),
@@ -258,6 +273,14 @@ def train(a):
         model.load_state_dict(ck["state_dict"])
         mean, std = ck["normalisation"]["mean"], ck["normalisation"]["std"]
         print(f"[train] initialised from {a.init} (step {ck['step']}, val {ck.get('val')})", flush=True)
+    if a.init_onnx:
+        from from_onnx import checkpoint_from_onnx
+
+        ck = checkpoint_from_onnx(a.init_onnx, a.base, a.levels)
+        model.load_state_dict(ck["state_dict"])
+        mean, std = ck["normalisation"]["mean"], ck["normalisation"]["std"]
+        print(f"[train] initialised from {a.init_onnx} (BatchNorm folded: identity statistics)", flush=True)
+    set_training(model, a.freeze_bn)
     aug_rng = np.random.default_rng(a.seed + 7)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.weight_decay)
     batcher = Batcher(train_set, a.patch, a.batch, mean, std, a.seed)
@@ -350,7 +373,7 @@ def train(a):
             print(f"[train] step {step}/{total if total < 10**9 else '?'} loss {lv:.4f} (ema {ema:.4f}) lr {lr:.2e} "
                   f"t {time.time() - t0:.0f}s", flush=True)
         if val_every and (step % val_every == 0 or step == total):
-            v = validate(model, val_set, mean, std)
+            v = validate(model, val_set, mean, std, freeze_bn=a.freeze_bn)
             v.update(step=step, loss_ema=ema, t=round(time.time() - t0, 1))
             hist.append(v)
             print(f"[train] val step {step}: dice {v['dice']:.4f} recall vellus {v['recall_vellus']:.4f} light "
@@ -362,7 +385,7 @@ def train(a):
                 best = v
                 save(run / "best.pt", step, {"val": v})
     train_seconds = time.time() - t0
-    v = validate(model, val_set, mean, std)
+    v = validate(model, val_set, mean, std, freeze_bn=a.freeze_bn)
     v.update(step=step, loss_ema=ema, t=round(train_seconds, 1))
     if not hist or hist[-1]["step"] != step:
         hist.append(v)
@@ -385,7 +408,7 @@ def train(a):
         "centreline_weight": a.centreline_weight, "centreline_offset": a.centreline_offset,
         "loss_weights": {"vellus": a.weight_vellus, "light": a.weight_light, "defocus": a.weight_defocus,
                          "fn_weight": a.fn_weight},
-        "coarse_augmentation": {"prob": a.coarse_prob, "max_factor": a.coarse_max}, "init": a.init,
+        "coarse_augmentation": {"prob": a.coarse_prob, "max_factor": a.coarse_max}, "init": a.init, "init_onnx": a.init_onnx, "freeze_bn": a.freeze_bn,
         "base": a.base, "levels": a.levels, "tile_multiple": tile_multiple(a.levels),
         "parameters": count_params(model), "threads": a.threads,
         "final_loss_ema": ema, "best_val": best, "val_history": hist,

@@ -45,14 +45,14 @@ def write_card(onnx_path, metrics_path, summary_path, out_path) -> str:
                        for k, v in m["dice_by_scale"].items())
     best = s["best_val"]
     stages = []
-    for k, sp_ in enumerate([summary_path.parent / "train_summary_stage1.json", summary_path.parent / "train_summary_stage2.json", summary_path], 1):
-        if not Path(sp_).exists() or (k == 3 and Path(sp_).resolve() in {Path(x).resolve() for x in (summary_path.parent / "train_summary_stage1.json", summary_path.parent / "train_summary_stage2.json")}):
-            continue
+    earlier = sorted(summary_path.parent.glob("train_summary_stage*.json"), key=lambda p: int(p.stem.rsplit("stage", 1)[1]))
+    earlier = [p for p in earlier if p.resolve() != summary_path.resolve()]
+    for k, sp_ in enumerate(earlier + [summary_path], 1):
         st_ = json.loads(Path(sp_).read_text())
         lw = st_.get("loss_weights", {})
         ca = st_.get("coarse_augmentation", {})
         stages.append(f"  {k}. seed {st_['seed']}, lr {st_['lr']}, {st_['steps']} steps ({st_['train_seconds'] / 60:.0f} min), "
-                      f"{'from ' + Path(st_['init']).parent.name + ' best checkpoint' if st_.get('init') else 'random init'}; "
+                      f"{'from ' + Path(st_['init']).parent.name + ' best checkpoint' if st_.get('init') else ('from the exported ' + Path(st_['init_onnx']).parent.name + ' model, BatchNorm statistics frozen' if st_.get('init_onnx') else 'random init')}; "
                       f"extra loss weight vellus {lw.get('vellus', 0)}, light {lw.get('light', 0)}, out of focus {lw.get('defocus', 0)}; "
                       f"Tversky FN weight {lw.get('fn_weight', 0.5)}; coarse-camera augmentation p={ca.get('prob', 0)} "
                       f"(up to {ca.get('max_factor', 1)}x)")
@@ -100,7 +100,7 @@ models/training/reproduce.sh
 ```
 replays the stages listed under "Training data" step for step (same seeds, data, lr-schedule plans; thread count {s['threads']}).
 The original runs were time-budgeted on a shared {s['host']['cpu_count']}-core machine; their step counts and
-schedule plans are in `models/training/train_summary_stage1.json`, `train_summary_stage2.json` and
+schedule plans are in `models/training/train_summary_stage<k>.json` (earlier stages) and
 `train_summary.json` (final stage), and `reproduce.sh` passes them back.
 Final stage: {s['steps']} optimiser steps, {s['train_seconds'] / 60:.1f} min, final training loss (EMA)
 {_f(s['final_loss_ema'], 4)}; checkpoint chosen on the validation set by the worst ratio of measured to target
