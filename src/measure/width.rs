@@ -95,12 +95,6 @@ pub struct WidthMeasurement {
     pub iqr_px: Option<f64>,
 }
 
-/// A station and the width measured there (`None` where the profile left the image).
-struct Sample {
-    station: Station,
-    width_px: Option<f64>,
-}
-
 /// Measures the shaft width of each hair (same order as `hairs`) on the `width × height`
 /// hair probability map they were traced on (row-major, pixel (i, j) covering
 /// [i, i+1) × [j, j+1), the convention of [`TracedHair::centreline_px`]).
@@ -127,26 +121,21 @@ pub fn measure_widths(
         valley_fraction: config.valley_fraction,
     };
     let lines: Vec<ArcPolyline> = hairs.iter().map(|h| ArcPolyline::new(&h.centreline_px)).collect();
-    let sample = |line: &ArcPolyline, half_window_px: f64| -> Vec<Sample> {
-        let stations = line.stations(config.station_spacing_px, half_window_px);
-        let width_at = |s: &Station| width_across(&map, s.point, s.normal, &rule);
-        stations
-            .into_iter()
-            .map(|station| Sample {
-                width_px: width_at(&station),
-                station,
-            })
-            .collect()
-    };
-    // First pass: a rough width per hair, which scales the axis window, the tip zone and
-    // the crossing reach of the second.
-    let first_pass: Vec<Vec<Sample>> = lines
+    let width_at = |s: &Station| width_across(&map, s.point, s.normal, &rule);
+    // First pass: a rough width per hair (`None` per station where the profile left the
+    // image), which scales the axis window, the tip zone and the crossing reach of the second.
+    let first_pass: Vec<Vec<Option<f64>>> = lines
         .iter()
-        .map(|l| sample(l, config.min_tangent_half_window_px))
+        .map(|l| {
+            l.stations(config.station_spacing_px, config.min_tangent_half_window_px)
+                .iter()
+                .map(width_at)
+                .collect()
+        })
         .collect();
     let rough_px: Vec<Option<f64>> = first_pass
         .iter()
-        .map(|samples| median(samples.iter().filter_map(|s| s.width_px)))
+        .map(|widths| median(widths.iter().flatten().copied()))
         .collect();
     let reach_factor = 0.5 * (1.0 + config.crossing_margin_factor);
     let widest_px = rough_px.iter().flatten().copied().fold(0.0, f64::max);
@@ -164,7 +153,7 @@ pub fn measure_widths(
             let half_window = config
                 .min_tangent_half_window_px
                 .max(config.tangent_window_factor * rough);
-            let samples = sample(line, half_window);
+            let stations = line.stations(config.station_spacing_px, half_window);
             let tip_px = config.tip_exclusion_widths * rough;
             let reach =
                 |other: usize| (rough + rough_px[other].unwrap_or(0.0)) * reach_factor + config.crossing_margin_px;
@@ -176,11 +165,25 @@ pub fn measure_widths(
                     && line.length_px() - s.arc_px >= tip_px
                     && !index.any_other_within(s.point, k, own_max_reach_px, reach)
             };
-            let valid: Vec<(f64, bool)> = samples
+            // Profiles are the costly part: measure the clear stations first, and the others only
+            // when too few clear ones gave a width (`summarise` then falls back to all of them).
+            let is_clear: Vec<bool> = stations.iter().map(clear).collect();
+            let clear_widths: Vec<(f64, bool)> = stations
                 .iter()
-                .filter_map(|s| s.width_px.map(|w| (w, clear(&s.station))))
+                .zip(&is_clear)
+                .filter(|(_, &c)| c)
+                .filter_map(|(s, _)| width_at(s).map(|w| (w, true)))
                 .collect();
-            summarise(&valid, samples.len(), config)
+            let valid = if clear_widths.len() >= config.min_stations.max(1) {
+                clear_widths
+            } else {
+                stations
+                    .iter()
+                    .zip(&is_clear)
+                    .filter_map(|(s, &c)| width_at(s).map(|w| (w, c)))
+                    .collect()
+            };
+            summarise(&valid, stations.len(), config)
         })
         .collect();
     Ok(measurements)
