@@ -5,10 +5,10 @@
 The export folds every BatchNorm into the convolution before it, so the graph holds one weight
 and one bias per convolution. The checkpoint puts each weight back into its convolution and
 each bias into the BatchNorm after it, with identity statistics (mean 0, variance 1 - eps,
-scale 1): in eval mode the network computes exactly what the ONNX graph does. Fine-tune it with
-`train.py --freeze-bn`, which keeps BatchNorm in eval mode (batch statistics would replace the
-identity ones and change the network). Checked here: PyTorch and ONNX Runtime agree on a
-random input to 1e-4.
+scale 1): in eval mode the network computes what the ONNX graph does (every conversion, also
+under `train.py --init-onnx`, checks that PyTorch and ONNX Runtime agree on a random input to
+1e-4). Fine-tune it with `train.py --freeze-bn`, which keeps BatchNorm in eval mode (batch
+statistics would replace the identity ones and change the network).
 """
 from __future__ import annotations
 
@@ -77,20 +77,22 @@ def checkpoint_from_onnx(onnx_path, base: int, levels: int) -> dict:
                 norm.running_mean.zero_()
                 norm.running_var.fill_(1.0 - norm.eps)
             target.bias.copy_(torch.from_numpy(b))
+    diff = max_difference(model, onnx_path)
+    if diff > TOLERANCE:
+        raise SystemExit(f"{onnx_path}: rebuilt network differs from the graph by {diff:.2e} (> {TOLERANCE})")
     meta = read_metadata(onnx_path)
     mean = [float(v) for v in meta["tricho.input_mean"].split(",")]
     std = [float(v) for v in meta["tricho.input_std"].split(",")]
     return {"config": {"base": base, "levels": levels}, "state_dict": model.state_dict(),
-            "normalisation": {"mean": mean, "std": std}, "step": 0, "source_onnx": str(onnx_path)}
+            "normalisation": {"mean": mean, "std": std}, "step": 0, "source_onnx": str(onnx_path),
+            "max_abs_diff_vs_onnx": diff}
 
 
-def check(checkpoint: dict, onnx_path) -> float:
+def max_difference(model, onnx_path) -> float:
     """Largest |PyTorch − ONNX Runtime| on a random normalised input, sigmoid outputs."""
     import onnxruntime as ort
     import torch
 
-    model = build_model(checkpoint["config"]["base"], checkpoint["config"]["levels"])
-    model.load_state_dict(checkpoint["state_dict"])
     model.eval()
     x = np.random.default_rng(0).standard_normal((1, 3, 128, 160)).astype(np.float32)
     with torch.no_grad():
@@ -109,12 +111,9 @@ def main(argv=None):
     ap.add_argument("--levels", type=int, default=4)
     a = ap.parse_args(argv)
     ck = checkpoint_from_onnx(a.onnx, a.base, a.levels)
-    diff = check(ck, a.onnx)
-    if diff > TOLERANCE:
-        raise SystemExit(f"{a.onnx}: rebuilt network differs from the graph by {diff:.2e} (> {TOLERANCE})")
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     torch.save(ck, a.out)
-    print(f"[from_onnx] {a.onnx} -> {a.out} (max |diff| {diff:.2e})", flush=True)
+    print(f"[from_onnx] {a.onnx} -> {a.out} (max |diff| {ck['max_abs_diff_vs_onnx']:.2e})", flush=True)
 
 
 if __name__ == "__main__":

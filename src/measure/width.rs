@@ -122,33 +122,27 @@ pub fn measure_widths(
     };
     let lines: Vec<ArcPolyline> = hairs.iter().map(|h| ArcPolyline::new(&h.centreline_px)).collect();
     let width_at = |s: &Station| width_across(&map, s.point, s.normal, &rule);
-    // First pass: a rough width per hair (`None` per station where the profile left the
-    // image), which scales the axis window, the tip zone and the crossing reach of the second.
-    let first_pass: Vec<Vec<Option<f64>>> = lines
+    // First pass: a rough width per hair (and how many stations it has), which scales the
+    // axis window, the tip zone and the crossing reach of the second.
+    let first_pass: Vec<(Option<f64>, usize)> = lines
         .iter()
         .map(|l| {
-            l.stations(config.station_spacing_px, config.min_tangent_half_window_px)
-                .iter()
-                .map(width_at)
-                .collect()
+            let stations = l.stations(config.station_spacing_px, config.min_tangent_half_window_px);
+            (median(stations.iter().filter_map(width_at)), stations.len())
         })
         .collect();
-    let rough_px: Vec<Option<f64>> = first_pass
-        .iter()
-        .map(|widths| median(widths.iter().flatten().copied()))
-        .collect();
+    let rough_px: Vec<Option<f64>> = first_pass.iter().map(|&(rough, _)| rough).collect();
     let reach_factor = 0.5 * (1.0 + config.crossing_margin_factor);
     let widest_px = rough_px.iter().flatten().copied().fold(0.0, f64::max);
     let max_reach_px = 2.0 * widest_px * reach_factor + config.crossing_margin_px;
     let index = SegmentIndex::new(hairs.iter().map(|h| &h.centreline_px[..]), max_reach_px);
     let measurements = lines
         .iter()
-        .zip(&rough_px)
         .zip(&first_pass)
         .enumerate()
-        .map(|(k, ((line, &rough), first))| {
+        .map(|(k, (line, &(rough, first_stations)))| {
             let Some(rough) = rough else {
-                return no_width(first.len());
+                return no_width(first_stations);
             };
             let half_window = config
                 .min_tangent_half_window_px
@@ -168,25 +162,30 @@ pub fn measure_widths(
             // Profiles are the costly part: measure the clear stations first, and the others only
             // when too few clear ones gave a width (`summarise` then falls back to all of them).
             let is_clear: Vec<bool> = stations.iter().map(clear).collect();
-            let clear_widths: Vec<(f64, bool)> = stations
+            let mut widths: Vec<Option<f64>> = stations
                 .iter()
                 .zip(&is_clear)
-                .filter(|(_, &c)| c)
-                .filter_map(|(s, _)| width_at(s).map(|w| (w, true)))
+                .map(|(s, &c)| if c { width_at(s) } else { None })
                 .collect();
-            let valid = if clear_widths.len() >= config.min_stations.max(1) {
-                clear_widths
-            } else {
-                stations
-                    .iter()
-                    .zip(&is_clear)
-                    .filter_map(|(s, &c)| width_at(s).map(|w| (w, c)))
-                    .collect()
-            };
+            if !enough_stations(widths.iter().flatten().count(), config) {
+                for ((width, s), _) in widths.iter_mut().zip(&stations).zip(&is_clear).filter(|(_, &c)| !c) {
+                    *width = width_at(s);
+                }
+            }
+            let valid: Vec<(f64, bool)> = widths
+                .iter()
+                .zip(&is_clear)
+                .filter_map(|(w, &c)| w.map(|w| (w, c)))
+                .collect();
             summarise(&valid, stations.len(), config)
         })
         .collect();
     Ok(measurements)
+}
+
+/// Whether `count` clear stations are enough for a median of their own.
+fn enough_stations(count: usize, config: &WidthConfig) -> bool {
+    count >= config.min_stations.max(1)
 }
 
 fn no_width(samples_total: usize) -> WidthMeasurement {
@@ -202,7 +201,7 @@ fn no_width(samples_total: usize) -> WidthMeasurement {
 /// dropping outliers. `valid` holds (width, clear) per station that gave a width.
 fn summarise(valid: &[(f64, bool)], samples_total: usize, config: &WidthConfig) -> WidthMeasurement {
     let clear: Vec<f64> = valid.iter().filter(|v| v.1).map(|v| v.0).collect();
-    let kept = if clear.len() >= config.min_stations.max(1) {
+    let kept = if enough_stations(clear.len(), config) {
         clear
     } else {
         valid.iter().map(|v| v.0).collect()
