@@ -57,9 +57,9 @@ fn stages(c: &mut Criterion) {
         });
         let maps = model.segment(&rgb, spacing).expect("segment");
         group.bench_with_input(BenchmarkId::new("trace", &id), &maps, |b, maps| {
-            b.iter(|| trace_maps(black_box(maps), &TraceConfig::default()).expect("trace"));
+            b.iter(|| trace_maps(black_box(maps), None, &TraceConfig::default()).expect("trace"));
         });
-        let traced = trace_maps(&maps, &TraceConfig::default()).expect("trace");
+        let traced = trace_maps(&maps, None, &TraceConfig::default()).expect("trace");
         let hair = maps.channel(HAIR_CHANNEL).expect("hair channel");
         group.bench_with_input(BenchmarkId::new("measure_widths", &id), &traced, |b, traced| {
             b.iter(|| {

@@ -65,7 +65,7 @@ fn main() -> Result<()> {
         let spacing = PixelSpacing::new(truth.calibration.um_per_px).context("bad calibration")?;
         let config = TraceConfig { spacing, ..overrides };
         let maps = model_maps(&mut model, &dir, &truth, spacing, cache.as_deref())?;
-        let model_hairs = trace_maps(&maps, &config)?;
+        let model_hairs = trace_maps(&maps, None, &config)?;
         let model_count = model_hairs.len();
         let mask_path = dir.join(&truth.image.mask_file);
         let mask = image::open(&mask_path)
@@ -73,7 +73,7 @@ fn main() -> Result<()> {
             .to_luma8();
         let map: Vec<f32> = mask.pixels().map(|p| f32::from(u8::from(p[0] >= 128))).collect();
         let (w, h) = (mask.width() as usize, mask.height() as usize);
-        let mask_hairs = trace_hairs(&map, None, w, h, &config)?;
+        let mask_hairs = trace_hairs(&map, None, None, w, h, &config)?;
         let mask_count = mask_hairs.len();
         if let Some(dump) = &dump {
             let s = maps.scale_to_input;

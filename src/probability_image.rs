@@ -53,27 +53,46 @@ impl<'a> ProbabilityImage<'a> {
 
     /// Value of the pixel containing (x, y); 0 outside the image.
     fn pixel(&self, x: f64, y: f64) -> f32 {
-        let (xi, yi) = (x.floor() as i64, y.floor() as i64);
-        let inside = (0..self.width as i64).contains(&xi) && (0..self.height as i64).contains(&yi);
-        if inside {
-            self.data[yi as usize * self.width + xi as usize]
-        } else {
-            0.0
-        }
+        self.index(x, y).map_or(0.0, |i| self.data[i])
     }
 
-    /// Mean value of the pixels under the segment `a`–`b`, sampled every half pixel; samples
-    /// outside the image count as 0.
-    pub(crate) fn mean_along(&self, a: [f64; 2], b: [f64; 2]) -> f32 {
-        let steps = (2.0 * distance(a, b)).ceil().max(1.0) as usize;
-        let sum: f32 = (0..=steps)
-            .map(|k| {
-                let t = k as f64 / steps as f64;
-                self.pixel(a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1]))
-            })
-            .sum();
-        sum / (steps + 1) as f32
+    /// Row-major index of the pixel containing (x, y); `None` outside the image.
+    fn index(&self, x: f64, y: f64) -> Option<usize> {
+        let (xi, yi) = (x.floor() as i64, y.floor() as i64);
+        let inside = (0..self.width as i64).contains(&xi) && (0..self.height as i64).contains(&yi);
+        inside.then(|| yi as usize * self.width + xi as usize)
     }
+
+    /// The pixels under the segment `a`–`b`, sampled every half pixel: samples on `hidden`
+    /// pixels (a `width × height` mask of where nothing can be seen, such as device overlays
+    /// drawn over the scalp) are left out of the mean and counted as hidden; samples outside
+    /// the image count as 0.
+    pub(crate) fn along(&self, a: [f64; 2], b: [f64; 2], hidden: Option<&[bool]>) -> Along {
+        let steps = (2.0 * distance(a, b)).ceil().max(1.0) as usize;
+        let hidden = hidden.filter(|h| h.len() == self.data.len());
+        let (mut sum, mut seen) = (0.0f32, 0usize);
+        for k in 0..=steps {
+            let t = k as f64 / steps as f64;
+            let (x, y) = (a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1]));
+            if !hidden.is_some_and(|h| self.index(x, y).is_some_and(|i| h[i])) {
+                sum += self.pixel(x, y);
+                seen += 1;
+            }
+        }
+        Along {
+            mean: (seen > 0).then(|| sum / seen as f32),
+            hidden_fraction: (steps + 1 - seen) as f64 / (steps + 1) as f64,
+        }
+    }
+}
+
+/// What a straight walk over a map saw (see [`ProbabilityImage::along`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Along {
+    /// Mean value over the samples not hidden; `None` when every sample was hidden.
+    pub mean: Option<f32>,
+    /// Share of the samples (0–1) that fell on hidden pixels.
+    pub hidden_fraction: f64,
 }
 
 #[cfg(test)]
@@ -95,13 +114,27 @@ mod tests {
     }
 
     #[test]
-    fn the_mean_along_a_segment_counts_samples_outside_as_zero() {
+    fn the_walk_along_a_segment_counts_samples_outside_as_zero() {
         let data = [1.0, 1.0, 0.0, 0.0];
         let map = ProbabilityImage::new(&data, 2, 2).unwrap();
-        assert_eq!(map.mean_along([0.5, 0.5], [1.5, 0.5]), 1.0);
-        assert_eq!(map.mean_along([0.5, 1.5], [1.5, 1.5]), 0.0);
+        assert_eq!(map.along([0.5, 0.5], [1.5, 0.5], None).mean, Some(1.0));
+        assert_eq!(map.along([0.5, 1.5], [1.5, 1.5], None).mean, Some(0.0));
         // half the samples (x ≥ 2) fall outside
-        assert_eq!(map.mean_along([0.25, 0.5], [3.75, 0.5]), 4.0 / 8.0);
+        assert_eq!(map.along([0.25, 0.5], [3.75, 0.5], None).mean, Some(4.0 / 8.0));
+    }
+
+    #[test]
+    fn hidden_pixels_are_left_out_of_the_mean_and_counted() {
+        let data = [1.0, 0.0, 1.0, 1.0];
+        let map = ProbabilityImage::new(&data, 4, 1).unwrap();
+        let hidden = [false, true, false, false];
+        // samples at x = 0.5, 1.0, …, 3.5: x in [1, 2) is hidden
+        let walk = map.along([0.5, 0.5], [3.5, 0.5], Some(&hidden));
+        assert_eq!(walk.mean, Some(1.0));
+        assert!((walk.hidden_fraction - 2.0 / 7.0).abs() < 1e-12, "{walk:?}");
+        let all_hidden = [true; 4];
+        assert_eq!(map.along([0.5, 0.5], [3.5, 0.5], Some(&all_hidden)).mean, None);
+        assert_eq!(map.along([0.5, 0.5], [3.5, 0.5], None).hidden_fraction, 0.0);
     }
 
     #[test]

@@ -298,7 +298,7 @@ fn traced_bars_measured_and_summarised() {
         spacing,
         ..TraceConfig::default()
     };
-    let mut traced = trace_hairs(&canvas.data, None, canvas.width, canvas.height, &trace_config).unwrap();
+    let mut traced = trace_hairs(&canvas.data, None, None, canvas.width, canvas.height, &trace_config).unwrap();
     assert_eq!(traced.len(), 2);
     traced.sort_by(|a, b| a.centreline_px[0][1].total_cmp(&b.centreline_px[0][1]));
     let widths = measure(&canvas, &traced);

@@ -65,7 +65,7 @@ fn mean_distance_to_truth(hair: &TracedHair, truth: &PhantomTruth) -> f64 {
 fn assert_crossing_fixture(stem: &str, expected: usize) {
     let (map, width, height, truth) = load(stem);
     assert_eq!(truth.count, expected, "{stem}: fixture truth");
-    let hairs = trace_hairs(&map, None, width, height, &config_for(&truth)).unwrap();
+    let hairs = trace_hairs(&map, None, None, width, height, &config_for(&truth)).unwrap();
     assert_eq!(
         hairs.len(),
         expected,
@@ -94,7 +94,7 @@ fn assert_crossing_fixture_on_model_output(stem: &str, expected: usize) {
         .to_rgb8();
     let spacing = PixelSpacing::new(truth.calibration.um_per_px).unwrap();
     let maps = model.segment(&rgb, spacing).unwrap();
-    let mut hairs = trace_maps(&maps, &TraceConfig::default()).unwrap();
+    let mut hairs = trace_maps(&maps, None, &TraceConfig::default()).unwrap();
     assert_eq!(
         hairs.len(),
         expected,
@@ -150,7 +150,7 @@ fn parallel_touching_hairs_trace_2_with_a_centreline_map() {
             }
         })
         .collect();
-    let hairs = trace_hairs(&map, Some(&centreline), width, height, &config_for(&truth)).unwrap();
+    let hairs = trace_hairs(&map, Some(&centreline), None, width, height, &config_for(&truth)).unwrap();
     assert_eq!(hairs.len(), 2);
     for hair in &hairs {
         assert!(mean_distance_to_truth(hair, &truth) <= 2.0);
@@ -162,7 +162,7 @@ fn parallel_touching_hairs_trace_2_with_a_centreline_map() {
 fn random_phantoms_count_within_25_percent() {
     for stem in ["0000", "0001", "0005-baseline", "0005-followup"] {
         let (map, width, height, truth) = load(stem);
-        let hairs = trace_hairs(&map, None, width, height, &config_for(&truth)).unwrap();
+        let hairs = trace_hairs(&map, None, None, width, height, &config_for(&truth)).unwrap();
         let expected = truth.count as f64;
         let traced = hairs.len() as f64;
         println!("{stem}: traced {traced} hairs, truth count {expected}");

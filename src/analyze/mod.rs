@@ -166,11 +166,11 @@ pub fn analyze_scan(
             path: scan.path.clone(),
             source,
         })?;
-    mask_outside_field(&mut maps, &field);
+    let hidden = mask_outside_field(&mut maps, &field);
     timings.segment_ms = elapsed_ms(started);
 
     let started = Instant::now();
-    let traced = trace_maps(&maps, &config.trace).map_err(|source| AnalyzeError::Trace {
+    let traced = trace_maps(&maps, Some(&hidden), &config.trace).map_err(|source| AnalyzeError::Trace {
         path: scan.path.clone(),
         source,
     })?;

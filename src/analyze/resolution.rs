@@ -6,7 +6,9 @@ use crate::segment::ProbabilityMaps;
 
 /// Sets every channel to 0 on map pixels whose centre falls outside the scalp field, so
 /// device overlays (text bars, scale bars, circles, blank rows) can never become hairs.
-pub fn mask_outside_field(maps: &mut ProbabilityMaps, field: &FieldMask) {
+/// Returns those map pixels (row-major, `true` = off the field): the tracer treats them as
+/// hiding whatever hair passes under them.
+pub fn mask_outside_field(maps: &mut ProbabilityMaps, field: &FieldMask) -> Vec<bool> {
     let (width, height) = (maps.width as usize, maps.height as usize);
     let plane = width * height;
     // The map-to-input mapping is separable: a column's x and a row's y are computed once.
@@ -17,15 +19,18 @@ pub fn mask_outside_field(maps: &mut ProbabilityMaps, field: &FieldMask) {
     let rows: Vec<u32> = (0..height)
         .map(|j| input_px(maps.to_input_px(0.0, j as f64).1))
         .collect();
+    let mut hidden = vec![false; plane];
     for (j, &y) in rows.iter().enumerate() {
         for (i, &x) in columns.iter().enumerate() {
             if !field.is_scalp(x, y) {
+                hidden[j * width + i] = true;
                 for channel in 0..maps.channels.len() {
                     maps.data[channel * plane + j * width + i] = 0.0;
                 }
             }
         }
     }
+    hidden
 }
 
 /// Whether the input-pixel position (`x`, `y`) (pixel (i, j) covers [i, i+1) × [j, j+1)) is
@@ -57,8 +62,9 @@ mod tests {
             channels: vec!["hair".into(), "centreline".into()],
             data: vec![0.5; 12],
         };
-        mask_outside_field(&mut maps, &field);
+        let hidden = mask_outside_field(&mut maps, &field);
         let zeroed = [1, 3]; // (1, 0) and (0, 1); (3, 3) and (8, 5) are no map pixel's centre
+        assert_eq!(hidden, (0..6).map(|i| zeroed.contains(&i)).collect::<Vec<_>>());
         for channel in 0..2 {
             for i in 0..6 {
                 let expected = if zeroed.contains(&i) { 0.0 } else { 0.5 };

@@ -65,19 +65,29 @@ fn angle(a: [f64; 2], b: [f64; 2]) -> f64 {
     (a[0] * b[0] + a[1] * b[1]).clamp(-1.0, 1.0).acos()
 }
 
+/// What the tracer knows about the gap between two chain ends.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct GapEvidence<'a> {
+    /// The hair probability map, if any: a long gap is joined only where it still shows hair.
+    pub hair: Option<ProbabilityImage<'a>>,
+    /// Pixels where nothing can be seen (device overlays drawn over the scalp), row-major like
+    /// `hair`: a hair passing under them is hidden, not interrupted.
+    pub hidden: Option<&'a [bool]>,
+}
+
 /// Cost of joining two ends (their total turn, radians, plus one for a long gap), or `None`
-/// if they may not join.
-fn join_cost(
-    a: EndGeometry,
-    b: EndGeometry,
-    limits: &BridgeLimits,
-    evidence: Option<&ProbabilityImage>,
-) -> Option<f64> {
+/// if they may not join. Only the visible part of a gap counts against the length limits; a
+/// gap that is not plainly short must continue the hair more strictly and show hair where it
+/// can be seen.
+fn join_cost(a: EndGeometry, b: EndGeometry, limits: &BridgeLimits, evidence: &GapEvidence) -> Option<f64> {
     let ((pa, da, ra), (pb, db, rb)) = (a, b);
     let gap = distance(pa, pb);
-    let short = gap <= (limits.gap_factor * (ra + rb)).max(limits.min_gap_px);
-    let long = gap <= (limits.supported_gap_factor * (ra + rb)).max(limits.supported_min_gap_px);
-    if !short && !long {
+    let short_limit = (limits.gap_factor * (ra + rb)).max(limits.min_gap_px);
+    let long_limit = (limits.supported_gap_factor * (ra + rb)).max(limits.supported_min_gap_px);
+    let walk = evidence.hair.map(|map| map.along(pa, pb, evidence.hidden));
+    let hidden_fraction = walk.map_or(0.0, |w| w.hidden_fraction);
+    let short = gap <= short_limit;
+    if !short && gap * (1.0 - hidden_fraction) > long_limit {
         return None;
     }
     // A long gap must continue the hair more strictly than a short one.
@@ -101,22 +111,24 @@ fn join_cost(
     }
     let cost = opposed.max(turn_a + turn_b);
     if short {
-        Some(cost)
-    } else {
-        let support = evidence.map_or(0.0, |map| map.mean_along(pa, pb));
-        (support >= limits.support_probability).then_some(1.0 + cost)
+        return Some(cost);
     }
+    let support = match walk {
+        Some(w) => w.mean.unwrap_or(limits.support_probability),
+        None => 0.0,
+    };
+    (support >= limits.support_probability).then_some(1.0 + cost)
 }
 
 /// Joins chains whose ends face each other across a short gap, or across a longer, straighter
-/// one along which `evidence` (the hair probability map) still shows hair. `joinable[k]` says
+/// one along which `evidence` still shows hair or which an overlay hides. `joinable[k]` says
 /// which ends of chain `k` may be joined (not those leaving the image).
 pub(crate) fn bridge_gaps(
     chains: Vec<Chain>,
     joinable: &[[bool; 2]],
     graph: &Graph,
     limits: &BridgeLimits,
-    evidence: Option<&ProbabilityImage>,
+    evidence: &GapEvidence,
 ) -> Vec<Chain> {
     let ends: Vec<(ChainEnd, EndGeometry)> = chains
         .iter()
@@ -231,7 +243,17 @@ mod tests {
     };
 
     /// No map: long gaps have no evidence.
-    const NO_EVIDENCE: Option<&ProbabilityImage> = None;
+    const NO_EVIDENCE: &GapEvidence = &GapEvidence {
+        hair: None,
+        hidden: None,
+    };
+
+    fn map_evidence(map: &[f32], width: usize, height: usize) -> GapEvidence<'_> {
+        GapEvidence {
+            hair: ProbabilityImage::new(map, width, height),
+            hidden: None,
+        }
+    }
 
     #[test]
     fn collinear_pieces_across_a_short_gap_join() {
@@ -268,10 +290,16 @@ mod tests {
         let (width, height) = (64, 20);
         let mut faint = vec![0.0; width * height];
         faint[10 * width..11 * width].fill(0.3);
-        let evidence = ProbabilityImage::new(&faint, width, height);
         let joinable = [[true; 2]; 2];
         assert_eq!(
-            bridge_gaps(pieces.clone(), &joinable, &graph, &limits, evidence.as_ref()).len(),
+            bridge_gaps(
+                pieces.clone(),
+                &joinable,
+                &graph,
+                &limits,
+                &map_evidence(&faint, width, height)
+            )
+            .len(),
             1
         );
         assert_eq!(
@@ -280,12 +308,55 @@ mod tests {
         );
         // hair everywhere, but the second piece turns by 30°: more than half the turn limit
         let everywhere = vec![0.3; width * height];
-        let evidence = ProbabilityImage::new(&everywhere, width, height);
         let bent = vec![segment([0.0, 10.0], [20.0, 10.0]), segment([40.0, 10.0], [57.3, 20.0])];
         assert_eq!(
-            bridge_gaps(bent, &joinable, &graph, &limits, evidence.as_ref()).len(),
+            bridge_gaps(
+                bent,
+                &joinable,
+                &graph,
+                &limits,
+                &map_evidence(&everywhere, width, height)
+            )
+            .len(),
             2
         );
+    }
+
+    #[test]
+    fn a_gap_hidden_by_an_overlay_counts_only_its_visible_part() {
+        // Pieces 20 px apart (the skeleton stops short of where the hair vanishes under a
+        // 14 px overlay stroke): too long to join with the map 0 in the gap (limit 12 px), but
+        // joined once the stroke is known to hide the hair.
+        let limits = BridgeLimits {
+            supported_gap_factor: 3.0,
+            supported_min_gap_px: 12.0,
+            ..LIMITS
+        };
+        let graph = graph_with_radius(2.0);
+        let pieces = vec![segment([0.0, 10.0], [20.0, 10.0]), segment([40.0, 10.0], [60.0, 10.0])];
+        let (width, height) = (64, 20);
+        let mut map = vec![0.0; width * height];
+        for x in (0..23).chain(37..60) {
+            map[10 * width + x] = 1.0;
+        }
+        let mut hidden = vec![false; width * height];
+        for y in 0..height {
+            hidden[y * width + 23..y * width + 37].fill(true);
+        }
+        let joinable = [[true; 2]; 2];
+        let seen = map_evidence(&map, width, height);
+        assert_eq!(bridge_gaps(pieces.clone(), &joinable, &graph, &limits, &seen).len(), 2);
+        let occluded = GapEvidence {
+            hidden: Some(&hidden),
+            ..seen
+        };
+        assert_eq!(
+            bridge_gaps(pieces.clone(), &joinable, &graph, &limits, &occluded).len(),
+            1
+        );
+        // a hair turned away across the stroke is still not joined
+        let bent = vec![segment([0.0, 10.0], [20.0, 10.0]), segment([40.0, 10.0], [55.0, 22.0])];
+        assert_eq!(bridge_gaps(bent, &joinable, &graph, &limits, &occluded).len(), 2);
     }
 
     #[test]

@@ -180,20 +180,25 @@ pub enum TraceError {
 /// `config.spacing`. A binary mask (0.0 / 1.0) works as `hair`.
 ///
 /// # Errors
-/// [`TraceError::SizeMismatch`] if a map does not hold `width × height` values.
+/// [`TraceError::SizeMismatch`] if a map or `hidden` does not hold `width × height` values.
 pub fn trace_hairs(
     hair: &[f32],
     centreline: Option<&[f32]>,
+    hidden: Option<&[bool]>,
     width: usize,
     height: usize,
     config: &TraceConfig,
 ) -> Result<Vec<TracedHair>, TraceError> {
-    for (channel, map) in [(HAIR_CHANNEL, Some(hair)), (CENTRELINE_CHANNEL, centreline)] {
-        if let Some(map) = map.filter(|m| m.len() != width * height) {
-            let (expected, actual) = (width * height, map.len());
+    let lengths = [
+        (HAIR_CHANNEL, Some(hair.len())),
+        (CENTRELINE_CHANNEL, centreline.map(<[f32]>::len)),
+        ("hidden", hidden.map(<[bool]>::len)),
+    ];
+    for (channel, actual) in lengths {
+        if let Some(actual) = actual.filter(|&n| n != width * height) {
             return Err(TraceError::SizeMismatch {
                 channel: channel.into(),
-                expected,
+                expected: width * height,
                 actual,
                 width,
                 height,
@@ -246,7 +251,8 @@ pub fn trace_hairs(
         support_probability: config.support_fraction * config.hair_threshold,
     };
     let evidence = ProbabilityImage::new(hair, width, height);
-    let mut chains = bridge::bridge_gaps(chains, &joinable, &graph, &limits, evidence.as_ref());
+    let gap_evidence = bridge::GapEvidence { hair: evidence, hidden };
+    let mut chains = bridge::bridge_gaps(chains, &joinable, &graph, &limits, &gap_evidence);
     let min_length_px = config.min_hair_length_um / um_per_px;
     chains.retain(|c| {
         polyline_length(&c.points) >= min_length_px
@@ -259,11 +265,16 @@ pub fn trace_hairs(
 }
 
 /// Traces the `hair` (and, if present, `centreline`) channel of segmentation output, with
-/// the maps' own pixel spacing. Centrelines are in map pixels.
+/// the maps' own pixel spacing, with `hidden` as in [`trace_hairs`]. Centrelines are in map
+/// pixels.
 ///
 /// # Errors
 /// [`TraceError::MissingChannel`] if there is no hair channel.
-pub fn trace_maps(maps: &ProbabilityMaps, config: &TraceConfig) -> Result<Vec<TracedHair>, TraceError> {
+pub fn trace_maps(
+    maps: &ProbabilityMaps,
+    hidden: Option<&[bool]>,
+    config: &TraceConfig,
+) -> Result<Vec<TracedHair>, TraceError> {
     let hair = maps.channel(HAIR_CHANNEL).ok_or_else(|| TraceError::MissingChannel {
         name: HAIR_CHANNEL.into(),
         available: maps.channels.clone(),
@@ -273,7 +284,7 @@ pub fn trace_maps(maps: &ProbabilityMaps, config: &TraceConfig) -> Result<Vec<Tr
         ..*config
     };
     let (width, height) = (maps.width as usize, maps.height as usize);
-    trace_hairs(hair, maps.channel(CENTRELINE_CHANNEL), width, height, &config)
+    trace_hairs(hair, maps.channel(CENTRELINE_CHANNEL), hidden, width, height, &config)
 }
 
 /// Distance (px) from each hair pixel centre to the nearest background pixel centre; 0 on
@@ -315,7 +326,7 @@ mod tests {
     #[test]
     fn one_bar_is_one_hair_with_full_length() {
         let map = bar_map(80, 30, 12..18, 10..70);
-        let hairs = trace_hairs(&map, None, 80, 30, &TraceConfig::default()).unwrap();
+        let hairs = trace_hairs(&map, None, None, 80, 30, &TraceConfig::default()).unwrap();
         assert_eq!(hairs.len(), 1);
         let hair = &hairs[0];
         assert!((hair.length_px - 60.0).abs() < 4.0, "length {}", hair.length_px);
@@ -333,14 +344,16 @@ mod tests {
         let bar = bar_map(80, 30, 12..18, 10..70);
         let scaled = |p: f32| bar.iter().map(|v| v * p).collect::<Vec<f32>>();
         let config = TraceConfig::default();
-        assert_eq!(trace_hairs(&scaled(0.9), None, 80, 30, &config).unwrap().len(), 1);
-        assert!(trace_hairs(&scaled(0.6), None, 80, 30, &config).unwrap().is_empty());
+        assert_eq!(trace_hairs(&scaled(0.9), None, None, 80, 30, &config).unwrap().len(), 1);
+        assert!(trace_hairs(&scaled(0.6), None, None, 80, 30, &config)
+            .unwrap()
+            .is_empty());
     }
 
     #[test]
     fn bar_through_the_frame_touches_border() {
         let map = bar_map(80, 30, 12..18, 0..80);
-        let hairs = trace_hairs(&map, None, 80, 30, &TraceConfig::default()).unwrap();
+        let hairs = trace_hairs(&map, None, None, 80, 30, &TraceConfig::default()).unwrap();
         assert_eq!(hairs.len(), 1);
         assert!(hairs[0].touches_border);
     }
@@ -348,7 +361,7 @@ mod tests {
     #[test]
     fn short_blob_is_not_a_hair() {
         let map = bar_map(40, 40, 10..16, 10..20);
-        assert!(trace_hairs(&map, None, 40, 40, &TraceConfig::default())
+        assert!(trace_hairs(&map, None, None, 40, 40, &TraceConfig::default())
             .unwrap()
             .is_empty());
     }
@@ -360,8 +373,13 @@ mod tests {
         let hair = bar_map(80, 30, 8..22, 0..80);
         let centreline = bars_map(80, 30, &[(11..12, 0..80), (18..19, 0..80)]);
         let config = TraceConfig::default();
-        assert_eq!(trace_hairs(&hair, None, 80, 30, &config).unwrap().len(), 1);
-        assert_eq!(trace_hairs(&hair, Some(&centreline), 80, 30, &config).unwrap().len(), 2);
+        assert_eq!(trace_hairs(&hair, None, None, 80, 30, &config).unwrap().len(), 1);
+        assert_eq!(
+            trace_hairs(&hair, Some(&centreline), None, 80, 30, &config)
+                .unwrap()
+                .len(),
+            2
+        );
     }
 
     #[test]
@@ -381,7 +399,9 @@ mod tests {
         );
         let config = TraceConfig::default();
         assert_eq!(
-            trace_hairs(&hair, Some(&centreline), 200, 30, &config).unwrap().len(),
+            trace_hairs(&hair, Some(&centreline), None, 200, 30, &config)
+                .unwrap()
+                .len(),
             2
         );
     }
@@ -393,13 +413,18 @@ mod tests {
         let hair = bar_map(80, 30, 8..22, 5..75);
         let centreline = bars_map(80, 30, &[(11..12, 5..75), (18..19, 5..75)]);
         let config = TraceConfig::default();
-        assert_eq!(trace_hairs(&hair, None, 80, 30, &config).unwrap().len(), 1);
-        assert_eq!(trace_hairs(&hair, Some(&centreline), 80, 30, &config).unwrap().len(), 2);
+        assert_eq!(trace_hairs(&hair, None, None, 80, 30, &config).unwrap().len(), 1);
+        assert_eq!(
+            trace_hairs(&hair, Some(&centreline), None, 80, 30, &config)
+                .unwrap()
+                .len(),
+            2
+        );
     }
 
     #[test]
     fn wrong_size_is_an_error() {
-        let err = trace_hairs(&[0.0; 10], None, 4, 4, &TraceConfig::default()).unwrap_err();
+        let err = trace_hairs(&[0.0; 10], None, None, 4, 4, &TraceConfig::default()).unwrap_err();
         assert!(matches!(
             err,
             TraceError::SizeMismatch {

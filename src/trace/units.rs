@@ -146,7 +146,7 @@ mod tests {
             }
         }
         let map: Vec<f32> = mask.data.iter().map(|&b| f32::from(u8::from(b))).collect();
-        let hairs = super::super::trace_hairs(&map, None, 60, 40, &super::super::TraceConfig::default()).unwrap();
+        let hairs = super::super::trace_hairs(&map, None, None, 60, 40, &super::super::TraceConfig::default()).unwrap();
         assert_eq!(hairs.len(), 2, "{hairs:?}");
         assert_eq!(hairs[0].unit_id, hairs[1].unit_id);
         assert_eq!(unit_size_histogram(hairs.iter().map(|h| h.unit_id)), [0, 1, 0, 0]);
