@@ -42,13 +42,19 @@ impl<'a> ProbabilityImage<'a> {
     }
 
     /// Mean value of the pixels under the points of `polyline` (about a pixel apart, as traced
-    /// centrelines are); points outside the image count as 0, an empty polyline is 0.
-    pub(crate) fn mean_at_points(&self, polyline: &[[f64; 2]]) -> f32 {
-        if polyline.is_empty() {
+    /// centrelines are), leaving out points on `skipped` pixels (a `width × height` mask);
+    /// points outside the image count as 0; 0 when no point is left.
+    pub(crate) fn mean_at_points(&self, polyline: &[[f64; 2]], skipped: Option<&[bool]>) -> f32 {
+        let skipped = skipped.filter(|s| s.len() == self.data.len());
+        let kept: Vec<f32> = polyline
+            .iter()
+            .filter(|&&[x, y]| !skipped.is_some_and(|s| self.index(x, y).is_some_and(|i| s[i])))
+            .map(|&[x, y]| self.pixel(x, y))
+            .collect();
+        if kept.is_empty() {
             return 0.0;
         }
-        let sum: f32 = polyline.iter().map(|&[x, y]| self.pixel(x, y)).sum();
-        sum / polyline.len() as f32
+        kept.iter().sum::<f32>() / kept.len() as f32
     }
 
     /// Value of the pixel containing (x, y); 0 outside the image.
@@ -141,12 +147,19 @@ mod tests {
     fn the_mean_at_points_reads_each_points_pixel() {
         let data = [1.0, 0.5, 0.0, 0.0];
         let map = ProbabilityImage::new(&data, 2, 2).unwrap();
-        assert_eq!(map.mean_at_points(&[[0.2, 0.9], [1.7, 0.1]]), 0.75);
+        assert_eq!(map.mean_at_points(&[[0.2, 0.9], [1.7, 0.1]], None), 0.75);
         assert_eq!(
-            map.mean_at_points(&[[0.5, 0.5], [5.0, 0.5]]),
+            map.mean_at_points(&[[0.5, 0.5], [5.0, 0.5]], None),
             0.5,
             "outside counts as 0"
         );
-        assert_eq!(map.mean_at_points(&[]), 0.0);
+        assert_eq!(map.mean_at_points(&[], None), 0.0);
+        let skipped = [false, false, true, false];
+        assert_eq!(
+            map.mean_at_points(&[[0.5, 0.5], [0.5, 1.5], [1.5, 0.5]], Some(&skipped)),
+            0.75,
+            "the point on (0, 1) is left out"
+        );
+        assert_eq!(map.mean_at_points(&[[0.5, 1.5]], Some(&skipped)), 0.0);
     }
 }

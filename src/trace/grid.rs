@@ -1,6 +1,8 @@
 //! A small binary raster with 8-neighbourhood helpers, shared by the tracing stages so that
 //! they agree on pixel indexing and on what lies outside the image (always background).
 
+use imageproc::region_labelling::{connected_components, Connectivity};
+
 /// Offsets of the eight neighbours, clockwise from north: N, NE, E, SE, S, SW, W, NW.
 pub(crate) const NEIGHBOURS: [(i64, i64); 8] = [(0, -1), (1, -1), (1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1)];
 
@@ -32,6 +34,42 @@ impl BinaryImage {
             .map(|i| map.get(i).is_some_and(|&v| v >= threshold))
             .collect();
         Self { width, height, data }
+    }
+
+    /// Sets the holes (8-connected background regions not reaching the image border) of at
+    /// most `max_area` pixels over which `map` averages at least `min_mean`: dips inside hair,
+    /// not skin between hairs. Returns which pixels were filled.
+    pub fn fill_holes(&mut self, map: &[f32], max_area: usize, min_mean: f32) -> Vec<bool> {
+        let mut filled = vec![false; self.data.len()];
+        if max_area == 0 || map.len() != self.data.len() {
+            return filled;
+        }
+        let background = image::GrayImage::from_fn(self.width as u32, self.height as u32, |x, y| {
+            image::Luma([if self.data[y as usize * self.width + x as usize] {
+                0
+            } else {
+                255
+            }])
+        });
+        let labels = connected_components(&background, Connectivity::Eight, image::Luma([0u8]));
+        let regions = labels.iter().map(|&l| l as usize).max().unwrap_or(0);
+        let mut area = vec![0usize; regions + 1];
+        let mut sum = vec![0.0f32; regions + 1];
+        let mut reaches_border = vec![false; regions + 1];
+        for (x, y, label) in labels.enumerate_pixels() {
+            let l = label[0] as usize;
+            let (x, y) = (x as usize, y as usize);
+            area[l] += 1;
+            sum[l] += map[y * self.width + x];
+            reaches_border[l] |= x == 0 || y == 0 || x + 1 == self.width || y + 1 == self.height;
+        }
+        for ((flag, was_filled), &l) in self.data.iter_mut().zip(&mut filled).zip(labels.iter()) {
+            let l = l as usize;
+            if l > 0 && !reaches_border[l] && area[l] <= max_area && sum[l] >= min_mean * area[l] as f32 {
+                (*flag, *was_filled) = (true, true);
+            }
+        }
+        filled
     }
 
     /// Whether (x, y) is inside the image and set.
@@ -129,6 +167,39 @@ mod tests {
         assert_eq!(image.components().1, 2);
         assert_eq!(image.neighbour_bits(0, 0), 1 << 3);
         assert!(!image.get(-1, 0));
+    }
+
+    #[test]
+    fn small_enclosed_faint_holes_are_filled_open_large_and_empty_ones_kept() {
+        // A 12 × 7 block with a 1-px hole, a 2 × 2 hole (4 px), and a notch open to the image
+        // border; the map is 0.3 in every hole except where it says otherwise.
+        let mut image = BinaryImage::new(12, 7);
+        image.data.fill(true);
+        let mut map = vec![1.0f32; 12 * 7];
+        for (x, y) in [(2, 2), (5, 2), (6, 2), (5, 3), (6, 3), (9, 0), (9, 1), (9, 2)] {
+            image.data[y * 12 + x] = false;
+            map[y * 12 + x] = 0.3;
+        }
+        let mut small = image.clone();
+        let filled = small.fill_holes(&map, 1, 0.25);
+        assert!(small.get(2, 2), "1-px hole filled");
+        assert_eq!(filled.iter().filter(|&&f| f).count(), 1);
+        assert!(filled[2 * 12 + 2]);
+        assert!(!small.get(5, 2) && !small.get(6, 3), "4-px hole kept at max area 1");
+        let mut larger = image.clone();
+        larger.fill_holes(&map, 4, 0.25);
+        assert!(larger.get(5, 2) && larger.get(6, 3), "4-px hole filled at max area 4");
+        assert!(
+            !larger.get(9, 2) && !larger.get(9, 0),
+            "a notch reaching the border is not a hole"
+        );
+        let mut skin = image.clone();
+        map[2 * 12 + 5] = 0.0; // the 4-px hole now averages 0.225
+        skin.fill_holes(&map, 4, 0.25);
+        assert!(!skin.get(5, 2) && skin.get(2, 2), "a hole of skin stays a hole");
+        let mut untouched = image.clone();
+        assert!(!untouched.fill_holes(&map, 0, 0.25).contains(&true));
+        assert_eq!(untouched, image);
     }
 
     #[test]
