@@ -82,12 +82,9 @@ pub(crate) struct GapEvidence<'a> {
 fn join_cost(a: EndGeometry, b: EndGeometry, limits: &BridgeLimits, evidence: &GapEvidence) -> Option<f64> {
     let ((pa, da, ra), (pb, db, rb)) = (a, b);
     let gap = distance(pa, pb);
-    let short_limit = (limits.gap_factor * (ra + rb)).max(limits.min_gap_px);
+    let short = gap <= (limits.gap_factor * (ra + rb)).max(limits.min_gap_px);
     let long_limit = (limits.supported_gap_factor * (ra + rb)).max(limits.supported_min_gap_px);
-    let walk = evidence.hair.map(|map| map.along(pa, pb, evidence.hidden));
-    let hidden_fraction = walk.map_or(0.0, |w| w.hidden_fraction);
-    let short = gap <= short_limit;
-    if !short && gap * (1.0 - hidden_fraction) > long_limit {
+    if !short && gap > long_limit && evidence.hidden.is_none() {
         return None;
     }
     // A long gap must continue the hair more strictly than a short one.
@@ -113,11 +110,11 @@ fn join_cost(a: EndGeometry, b: EndGeometry, limits: &BridgeLimits, evidence: &G
     if short {
         return Some(cost);
     }
-    let support = match walk {
-        Some(w) => w.mean.unwrap_or(limits.support_probability),
-        None => 0.0,
-    };
-    (support >= limits.support_probability).then_some(1.0 + cost)
+    // Walked only for the few ends that face each other: the walk is the costly part.
+    let walk = evidence.hair.map(|map| map.along(pa, pb, evidence.hidden))?;
+    let visible_gap = gap * (1.0 - walk.hidden_fraction);
+    let support = walk.mean.unwrap_or(limits.support_probability);
+    (visible_gap <= long_limit && support >= limits.support_probability).then_some(1.0 + cost)
 }
 
 /// Joins chains whose ends face each other across a short gap, or across a longer, straighter

@@ -1,8 +1,6 @@
 //! A small binary raster with 8-neighbourhood helpers, shared by the tracing stages so that
 //! they agree on pixel indexing and on what lies outside the image (always background).
 
-use imageproc::region_labelling::{connected_components, Connectivity};
-
 /// Offsets of the eight neighbours, clockwise from north: N, NE, E, SE, S, SW, W, NW.
 pub(crate) const NEIGHBOURS: [(i64, i64); 8] = [(0, -1), (1, -1), (1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1)];
 
@@ -44,23 +42,21 @@ impl BinaryImage {
         if max_area == 0 || map.len() != self.data.len() {
             return filled;
         }
-        let background = image::GrayImage::from_fn(self.width as u32, self.height as u32, |x, y| {
-            image::Luma([if self.data[y as usize * self.width + x as usize] {
-                0
-            } else {
-                255
-            }])
-        });
-        let labels = connected_components(&background, Connectivity::Eight, image::Luma([0u8]));
-        let regions = labels.iter().map(|&l| l as usize).max().unwrap_or(0);
+        let background = Self {
+            width: self.width,
+            height: self.height,
+            data: self.data.iter().map(|&hair| !hair).collect(),
+        };
+        let (labels, regions) = background.components();
+        let regions = regions as usize;
         let mut area = vec![0usize; regions + 1];
         let mut sum = vec![0.0f32; regions + 1];
         let mut reaches_border = vec![false; regions + 1];
-        for (x, y, label) in labels.enumerate_pixels() {
-            let l = label[0] as usize;
-            let (x, y) = (x as usize, y as usize);
+        for (i, &label) in labels.iter().enumerate() {
+            let l = label as usize;
+            let (x, y) = (i % self.width, i / self.width);
             area[l] += 1;
-            sum[l] += map[y * self.width + x];
+            sum[l] += map[i];
             reaches_border[l] |= x == 0 || y == 0 || x + 1 == self.width || y + 1 == self.height;
         }
         for ((flag, was_filled), &l) in self.data.iter_mut().zip(&mut filled).zip(labels.iter()) {
