@@ -1,15 +1,16 @@
 //! Hair tracing: segmentation maps → one centreline polyline per hair.
 //!
-//! Counting hairs needs individual shafts, not pixels: the hair mask is thinned to a
-//! skeleton, the skeleton becomes a graph of line ends and junctions, spurs are pruned
-//! against the local hair radius, junctions that thinning split are merged, and at every
-//! junction the branches are paired by direction continuity so that crossing hairs pass
-//! straight through. A hair crossing the whole field is one chain and counts once. Pieces of
-//! one hair that the segmentation broke apart (faint stretches, crossings) are joined where
-//! their ends face each other across a short gap. The model's centreline channel is used
-//! only as evidence to cut the seam between hairs lying side by side in one blob; it is never
-//! thinned itself, so its gaps cannot break hairs. Hairs ending together at one opening are
-//! grouped into follicular units.
+//! Counting hairs needs individual shafts, not pixels: small holes where the map still shows
+//! hair (glossy highlights) are filled, the hair mask is thinned to a skeleton, the skeleton
+//! becomes a graph of line ends and junctions, spurs are pruned against the local hair radius,
+//! junctions that thinning split are merged, and at every junction the branches are paired by
+//! direction continuity so that crossing hairs pass straight through. A hair crossing the whole
+//! field is one chain and counts once. Pieces of one hair that the segmentation broke apart
+//! (faint stretches, crossings) are joined where their ends face each other across a short gap,
+//! or across a device overlay that hides them. The model's centreline channel is used only as
+//! evidence to cut the seam between hairs lying side by side in one blob; it is never thinned
+//! itself, so its gaps cannot break hairs. Hairs ending together at one opening are grouped into
+//! follicular units.
 
 mod bridge;
 mod chain;
