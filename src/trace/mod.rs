@@ -189,7 +189,10 @@ pub enum TraceError {
 /// Traces the hairs of segmentation output.
 ///
 /// `hair` (and `centreline`, if given) are `height × width` probabilities, row-major, at
-/// `config.spacing`. A binary mask (0.0 / 1.0) works as `hair`.
+/// `config.spacing`. A binary mask (0.0 / 1.0) works as `hair`. `hidden`, if given, marks the
+/// pixels where nothing can be seen (device overlays drawn over the scalp, zeroed in the maps):
+/// a hair passing under them is hidden, not interrupted, so its pieces on either side may be
+/// joined across them.
 ///
 /// # Errors
 /// [`TraceError::SizeMismatch`] if a map or `hidden` does not hold `width × height` values.
