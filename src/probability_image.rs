@@ -45,16 +45,23 @@ impl<'a> ProbabilityImage<'a> {
     /// centrelines are), leaving out points on `skipped` pixels (a `width × height` mask);
     /// points outside the image count as 0; 0 when no point is left.
     pub(crate) fn mean_at_points(&self, polyline: &[[f64; 2]], skipped: Option<&[bool]>) -> f32 {
-        let skipped = skipped.filter(|s| s.len() == self.data.len());
-        let kept: Vec<f32> = polyline
+        let (sum, kept) = polyline
             .iter()
-            .filter(|&&[x, y]| !skipped.is_some_and(|s| self.index(x, y).is_some_and(|i| s[i])))
-            .map(|&[x, y]| self.pixel(x, y))
-            .collect();
-        if kept.is_empty() {
+            .filter(|&&[x, y]| !self.flagged(skipped, x, y))
+            .fold((0.0f32, 0usize), |(sum, kept), &[x, y]| {
+                (sum + self.pixel(x, y), kept + 1)
+            });
+        if kept == 0 {
             return 0.0;
         }
-        kept.iter().sum::<f32>() / kept.len() as f32
+        sum / kept as f32
+    }
+
+    /// Whether (x, y) lies on a set pixel of `mask` (`width × height`, row-major); `false`
+    /// outside the image, without a mask, or with a mask of another size.
+    fn flagged(&self, mask: Option<&[bool]>, x: f64, y: f64) -> bool {
+        mask.filter(|m| m.len() == self.data.len())
+            .is_some_and(|m| self.index(x, y).is_some_and(|i| m[i]))
     }
 
     /// Value of the pixel containing (x, y); 0 outside the image.
@@ -75,12 +82,11 @@ impl<'a> ProbabilityImage<'a> {
     /// the image count as 0.
     pub(crate) fn along(&self, a: [f64; 2], b: [f64; 2], hidden: Option<&[bool]>) -> Along {
         let steps = (2.0 * distance(a, b)).ceil().max(1.0) as usize;
-        let hidden = hidden.filter(|h| h.len() == self.data.len());
         let (mut sum, mut seen) = (0.0f32, 0usize);
         for k in 0..=steps {
             let t = k as f64 / steps as f64;
             let (x, y) = (a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1]));
-            if !hidden.is_some_and(|h| self.index(x, y).is_some_and(|i| h[i])) {
+            if !self.flagged(hidden, x, y) {
                 sum += self.pixel(x, y);
                 seen += 1;
             }

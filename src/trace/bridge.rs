@@ -66,7 +66,7 @@ fn angle(a: [f64; 2], b: [f64; 2]) -> f64 {
 }
 
 /// What the tracer knows about the gap between two chain ends.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct GapEvidence<'a> {
     /// The hair probability map, if any: a long gap is joined only where it still shows hair.
     pub hair: Option<ProbabilityImage<'a>>,

@@ -220,6 +220,9 @@ pub fn trace_hairs(
             });
         }
     }
+    // A mask hiding nothing (a photo without overlays) would only cost the bridging its
+    // cheap rejection of long gaps.
+    let hidden = hidden.filter(|h| h.contains(&true));
     let mut mask = BinaryImage::from_threshold(hair, width, height, config.hair_threshold);
     let um_per_px = config.spacing.um_per_px;
     // Filled holes are hair by enclosure: they do not weigh in a hair's mean probability.
