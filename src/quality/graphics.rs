@@ -8,7 +8,7 @@
 
 use image::RgbImage;
 
-use super::raster::{box_mean, colour_distance, dilate, erode, luma};
+use super::raster::{colour_distance, dilate, erode, luma};
 use super::{OverlayKind, OverlayRegion};
 
 /// Radius (px) of the neighbourhood a stroke must stand out from: 15 × 15 px is wider than any
@@ -61,9 +61,52 @@ fn is_synthetic(colour: [u8; 3]) -> bool {
 /// composited graphic reaches the background within a pixel (JPEG softens that by ~30 % at
 /// most), while a clipped shaft or highlight fades out over several pixels of shading and blur.
 const HARD_EDGE_RATIO: f64 = 0.6;
+/// How far out (px) the edge test looks: the step at this distance is the "far" step.
+const HARD_EDGE_REACH_PX: usize = 3;
+
+/// A rectangle of the frame (row-major, frame width `w`), for running the morphology of one
+/// candidate stroke on the part of the frame around it.
+struct Window {
+    x0: usize,
+    y0: usize,
+    width: usize,
+    height: usize,
+}
+
+impl Window {
+    /// The bounding box of `pixels` (frame indices) widened by `margin`, clipped to the frame.
+    fn around(pixels: &[usize], w: usize, h: usize, margin: usize) -> Self {
+        let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
+        for &i in pixels {
+            let (x, y) = (i % w, i / w);
+            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+        }
+        let (x0, y0) = (x0.saturating_sub(margin), y0.saturating_sub(margin));
+        let (x1, y1) = ((x1 + margin).min(w - 1), (y1 + margin).min(h - 1));
+        Self {
+            x0,
+            y0,
+            width: x1 + 1 - x0,
+            height: y1 + 1 - y0,
+        }
+    }
+
+    /// The window's part of a frame-sized `mask`.
+    fn crop(&self, mask: &[bool], w: usize) -> Vec<bool> {
+        (self.y0..self.y0 + self.height)
+            .flat_map(|y| &mask[y * w + self.x0..y * w + self.x0 + self.width])
+            .copied()
+            .collect()
+    }
+
+    /// Window index of frame index `i` (which must lie inside the window).
+    fn local(&self, i: usize, w: usize) -> usize {
+        (i / w - self.y0) * self.width + i % w - self.x0
+    }
+}
 
 /// Whether the component's outer edge is a hard step (see [`HARD_EDGE_RATIO`]).
-fn has_hard_edge(rgb: &RgbImage, comp: &[usize], inside: &[bool], colour: [u8; 3]) -> bool {
+fn has_hard_edge(rgb: &RgbImage, comp: &[usize], inside: impl Fn(usize) -> bool, colour: [u8; 3]) -> bool {
     let (w, h) = (rgb.width() as i64, rgb.height() as i64);
     let dist = |i: i64| {
         colour_distance(
@@ -77,33 +120,86 @@ fn has_hard_edge(rgb: &RgbImage, comp: &[usize], inside: &[bool], colour: [u8; 3
     for &i in comp {
         let (x, y) = ((i as i64) % w, (i as i64) / w);
         for (dx, dy) in [(1, 0), (-1, 0), (0, 1), (0, -1)] {
-            let (x3, y3) = (x + 3 * dx, y + 3 * dy);
+            let reach = HARD_EDGE_REACH_PX as i64;
+            let (x3, y3) = (x + reach * dx, y + reach * dy);
             if x3 < 0 || y3 < 0 || x3 >= w || y3 >= h {
                 continue;
             }
             let at = |k: i64| (y + k * dy) * w + x + k * dx;
-            if (1..=3).all(|k| !inside[at(k) as usize]) {
+            if (1..=HARD_EDGE_REACH_PX as i64).all(|k| !inside(at(k) as usize)) {
                 near += dist(at(1));
-                far += dist(at(3));
+                far += dist(at(reach));
             }
         }
     }
     far > 0.0 && near >= HARD_EDGE_RATIO * far
 }
 
-/// Per-pixel contrast against the neighbourhood mean (largest channel difference).
+/// Whether the component `comp` of `same` (pixels of one graphic colour, frame-sized) is a
+/// stroke: thin (hardly anything survives erosion by `half_width` after a closing that fills
+/// noise holes, so a same-coloured skin patch does not pass) and with a hard outer edge.
+///
+/// The tests read the closed mask at most `half_width` (or [`HARD_EDGE_REACH_PX`]) from the
+/// component, and closing reads two pixels further, so the morphology runs on the component's
+/// bounding box widened by that much, exactly as on the whole frame.
+fn is_thin_hard_stroke(rgb: &RgbImage, same: &[bool], comp: &[usize], colour: [u8; 3], half_width: usize) -> bool {
+    let (w, h) = (rgb.width() as usize, rgb.height() as usize);
+    let window = Window::around(comp, w, h, half_width.max(HARD_EDGE_REACH_PX) + 2);
+    let same = window.crop(same, w);
+    let (ww, wh) = (window.width, window.height);
+    let closed = erode(&dilate(&same, ww, wh, 1), ww, wh, 1);
+    let core = erode(&closed, ww, wh, half_width);
+    let survivors = comp.iter().filter(|&&i| core[window.local(i, w)]).count();
+    (survivors as f64) <= THIN_SURVIVOR_MAX * comp.len() as f64
+        && has_hard_edge(rgb, comp, |i| closed[window.local(i, w)], colour)
+}
+
+/// Per-pixel contrast against the neighbourhood mean (largest channel difference). The
+/// (2r+1)² window sums are exact integers, summed along each row and then down the columns
+/// with running sums, all three channels in one pass; the window is clipped at the border.
 fn contrast(rgb: &RgbImage) -> Vec<f32> {
     let (w, h) = (rgb.width() as usize, rgb.height() as usize);
-    let means: Vec<Vec<f32>> = (0..3)
-        .map(|c| {
-            let plane: Vec<f32> = rgb.pixels().map(|p| p.0[c] as f32).collect();
-            box_mean(&plane, w, h, CONTRAST_RADIUS_PX)
-        })
-        .collect();
-    rgb.pixels()
-        .enumerate()
-        .map(|(i, p)| (0..3).map(|c| (p.0[c] as f32 - means[c][i]).abs()).fold(0.0, f32::max))
-        .collect()
+    let r = CONTRAST_RADIUS_PX;
+    let raw = rgb.as_raw();
+    let span = |i: usize, n: usize| (i.saturating_sub(r), (i + r + 1).min(n));
+    // Per row: each pixel's sum over its clipped horizontal window, per channel.
+    let mut row_sums = vec![0u32; w * h * 3];
+    let mut prefix = vec![0u32; (w + 1) * 3];
+    for (src, dst) in raw.chunks_exact(w * 3).zip(row_sums.chunks_exact_mut(w * 3)) {
+        for (k, &v) in src.iter().enumerate() {
+            prefix[k + 3] = prefix[k] + u32::from(v);
+        }
+        for x in 0..w {
+            let (x0, x1) = span(x, w);
+            for c in 0..3 {
+                dst[x * 3 + c] = prefix[x1 * 3 + c] - prefix[x0 * 3 + c];
+            }
+        }
+    }
+    let row = |y: usize| &row_sums[y * w * 3..(y + 1) * w * 3];
+    let mut column = vec![0u32; w * 3];
+    for y in 0..r.min(h) {
+        column.iter_mut().zip(row(y)).for_each(|(s, v)| *s += v);
+    }
+    let mut out = vec![0f32; w * h];
+    for (y, out_row) in out.chunks_exact_mut(w).enumerate() {
+        if y + r < h {
+            column.iter_mut().zip(row(y + r)).for_each(|(s, v)| *s += v);
+        }
+        if y > r {
+            column.iter_mut().zip(row(y - r - 1)).for_each(|(s, v)| *s -= v);
+        }
+        let (y0, y1) = span(y, h);
+        let pixels = &raw[y * w * 3..(y + 1) * w * 3];
+        for (x, o) in out_row.iter_mut().enumerate() {
+            let (x0, x1) = span(x, w);
+            let area = ((y1 - y0) * (x1 - x0)) as f32;
+            *o = (0..3)
+                .map(|c| (f32::from(pixels[x * 3 + c]) - column[x * 3 + c] as f32 / area).abs())
+                .fold(0.0, f32::max);
+        }
+    }
+    out
 }
 
 /// Candidate graphic colours: the most populated histogram bins among high-contrast pixels,
@@ -179,18 +275,16 @@ pub(crate) fn detect_graphics(rgb: &RgbImage, noise_sigma: f64, mask: &mut [bool
             .zip(mask.iter())
             .map(|(p, masked)| !masked && colour_distance(p.0, colour) as f64 <= tol)
             .collect();
-        // Closing first fills the noise holes of a same-coloured skin patch, so that only true
-        // strokes (solid and narrow) erode away.
-        let closed = erode(&dilate(&same, w, h, 1), w, h, 1);
-        let core = erode(&closed, w, h, half_width);
-        let strokes: Vec<Vec<usize>> = seeded_components(&same, &stroke, w)
+        let candidates: Vec<Vec<usize>> = seeded_components(&same, &stroke, w)
             .into_iter()
-            .filter(|comp| {
-                let survivors = comp.iter().filter(|&&i| core[i]).count();
-                comp.len() >= MIN_STROKE_PX
-                    && (survivors as f64) <= THIN_SURVIVOR_MAX * comp.len() as f64
-                    && has_hard_edge(rgb, comp, &closed, colour)
-            })
+            .filter(|comp| comp.len() >= MIN_STROKE_PX)
+            .collect();
+        if candidates.iter().map(Vec::len).sum::<usize>() < MIN_GRAPHIC_PX {
+            continue;
+        }
+        let strokes: Vec<Vec<usize>> = candidates
+            .into_iter()
+            .filter(|comp| is_thin_hard_stroke(rgb, &same, comp, colour, half_width))
             .collect();
         let total: usize = strokes.iter().map(Vec::len).sum();
         if total < MIN_GRAPHIC_PX {
@@ -212,4 +306,39 @@ pub(crate) fn detect_graphics(rgb: &RgbImage, noise_sigma: f64, mask: &mut [bool
         });
     }
     regions
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contrast_is_the_largest_channel_difference_from_the_clipped_window_mean() {
+        let r = CONTRAST_RADIUS_PX as i64;
+        for (w, h) in [(1u32, 1u32), (3, 20), (20, 3), (31, 17)] {
+            let rgb = RgbImage::from_fn(w, h, |x, y| {
+                let v = (x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503)).wrapping_mul(2_246_822_519) >> 7;
+                image::Rgb([v as u8, (v >> 8) as u8, (v >> 16) as u8])
+            });
+            let got = contrast(&rgb);
+            for (i, &value) in got.iter().enumerate() {
+                let (x, y) = ((i as u32 % w) as i64, (i as u32 / w) as i64);
+                let window: Vec<[u8; 3]> = (y - r..=y + r)
+                    .flat_map(|yy| (x - r..=x + r).map(move |xx| (xx, yy)))
+                    .filter(|&(xx, yy)| xx >= 0 && yy >= 0 && xx < w as i64 && yy < h as i64)
+                    .map(|(xx, yy)| rgb.get_pixel(xx as u32, yy as u32).0)
+                    .collect();
+                let direct = (0..3)
+                    .map(|c| {
+                        let mean = window.iter().map(|p| f64::from(p[c])).sum::<f64>() / window.len() as f64;
+                        (f64::from(rgb.get_pixel(x as u32, y as u32).0[c]) - mean).abs()
+                    })
+                    .fold(0.0, f64::max);
+                assert!(
+                    (f64::from(value) - direct).abs() < 1e-3,
+                    "{w}x{h} at {i}: {value} vs {direct}"
+                );
+            }
+        }
+    }
 }

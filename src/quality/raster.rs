@@ -1,5 +1,5 @@
-//! Pixel-level helpers shared by the overlay detector and the quality report: luma, per-channel
-//! box means, square dilation/erosion and a sensor-noise estimate, all on row-major buffers.
+//! Pixel-level helpers shared by the overlay detector and the quality report: luma, square
+//! dilation/erosion, local range and a sensor-noise estimate, all on row-major buffers.
 
 use image::RgbImage;
 
@@ -16,52 +16,6 @@ pub(crate) fn luma_plane(rgb: &RgbImage) -> Vec<f32> {
 /// Largest per-channel absolute difference between two colours (grey levels).
 pub(crate) fn colour_distance(a: [u8; 3], b: [u8; 3]) -> u8 {
     (0..3).map(|c| a[c].abs_diff(b[c])).max().unwrap_or(0)
-}
-
-/// Mean of `plane` over the (2r+1)² square around each pixel (clipped at the border), via an
-/// integral image.
-pub(crate) fn box_mean(plane: &[f32], width: usize, height: usize, r: usize) -> Vec<f32> {
-    if width == 0 || height == 0 {
-        return Vec::new();
-    }
-    let stride = width + 1;
-    let mut integral = vec![0f64; stride * (height + 1)];
-    for (y, src) in plane.chunks_exact(width).enumerate() {
-        let (above, below) = integral.split_at_mut((y + 1) * stride);
-        let (above, row) = (&above[y * stride..], &mut below[..stride]);
-        let mut row_sum = 0f64;
-        for (x, &v) in src.iter().enumerate() {
-            row_sum += v as f64;
-            row[x + 1] = above[x + 1] + row_sum;
-        }
-    }
-    let span = 2 * r + 1;
-    let mut out = vec![0f32; width * height];
-    for (y, out_row) in out.chunks_exact_mut(width).enumerate() {
-        let (y0, y1) = (y.saturating_sub(r), (y + r + 1).min(height));
-        let (top, bottom) = (&integral[y0 * stride..][..stride], &integral[y1 * stride..][..stride]);
-        let mean = |x0: usize, x1: usize| {
-            let sum = bottom[x1] - top[x1] - bottom[x0] + top[x0];
-            (sum / ((y1 - y0) * (x1 - x0)) as f64) as f32
-        };
-        for (x, o) in out_row.iter_mut().enumerate() {
-            if x < r || x + r + 1 > width {
-                *o = mean(x.saturating_sub(r), (x + r + 1).min(width));
-            }
-        }
-        // Interior columns, whose window is never clipped: the same sums as slices, so the
-        // loop vectorises.
-        if width >= span {
-            let area = ((y1 - y0) * span) as f64;
-            let interior = &mut out_row[r..width - r];
-            let ends = bottom[span..].iter().zip(&top[span..]);
-            let starts = bottom.iter().zip(top);
-            for (o, ((b1, t1), (b0, t0))) in interior.iter_mut().zip(ends.zip(starts)) {
-                *o = ((b1 - t1 - b0 + t0) / area) as f32;
-            }
-        }
-    }
-    out
 }
 
 /// Square (Chebyshev) dilation of `mask` by `r` px; separable, border treated as unset.
@@ -294,31 +248,6 @@ mod tests {
     fn local_range_is_max_minus_min_of_the_window() {
         let plane = vec![0.0, 5.0, 1.0, 9.0, 2.0];
         assert_eq!(local_range(&plane, 5, 1, 1), vec![5.0, 5.0, 8.0, 8.0, 7.0]);
-    }
-
-    #[test]
-    fn box_mean_matches_the_direct_definition() {
-        for (w, h) in [(1, 1), (1, 5), (7, 1), (12, 9), (23, 16)] {
-            let plane: Vec<f32> = (0..w * h).map(|i| (hashed(i, 5) % 1000) as f32 / 3.0).collect();
-            for r in [0, 1, 3, 7, 40] {
-                let got = box_mean(&plane, w, h, r);
-                for (i, &mean) in got.iter().enumerate() {
-                    let window: Vec<f64> = clipped_window(i, w, h, r).map(|j| plane[j] as f64).collect();
-                    let direct = window.iter().sum::<f64>() / window.len() as f64;
-                    assert!(
-                        (mean as f64 - direct).abs() < 1e-3,
-                        "{w}x{h} r={r} at {i}: {mean} vs {direct}"
-                    );
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn box_mean_averages_the_clipped_window() {
-        let plane = vec![0.0, 3.0, 6.0, 9.0];
-        let m = box_mean(&plane, 4, 1, 1);
-        assert_eq!(m, vec![1.5, 3.0, 6.0, 7.5]);
     }
 
     #[test]
