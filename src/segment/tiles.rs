@@ -1,11 +1,15 @@
 //! Tiled inference: overlapping tiles with context, blended with weights that sum to one,
 //! so the probability map does not depend on where tile seams fall.
 //!
-//! Along each axis a tile's input window is `context` pixels wider than its *valid* region on
-//! each side (context ≥ receptive field / 2, so valid outputs see only real or mirrored image
-//! pixels, never the tile's edge). Neighbouring valid regions overlap by `ramp` pixels, where
-//! the two tiles' raised-cosine weights sum to exactly one. Window origins are multiples of the
-//! model's tile multiple, so strided networks see the same pixel grid in every tile.
+//! The image is first padded on every side with [`BORDER_CONTEXT_PX`] of mirrored pixels (and
+//! at its right and bottom up to the model's tile multiple). Along each axis a tile's input
+//! window is `context` pixels wider than its *valid* region on each side that faces another
+//! tile (context ≥ receptive field / 2, so valid outputs never see that side's window edge); at
+//! the image's own edges the window stops at the padded image, so every valid output sees the
+//! padded image's edge exactly where a single window over the whole image would. One window
+//! or many, the map is the same. Neighbouring valid regions overlap by `ramp` pixels, where the two tiles'
+//! raised-cosine weights sum to exactly one. Window origins are multiples of the model's tile
+//! multiple, so strided networks see the same pixel grid in every tile.
 
 use std::f64::consts::FRAC_PI_2;
 
@@ -16,23 +20,40 @@ use crate::units::PixelSpacing;
 
 /// Default tile edge at model scale, in pixels (rounded up to the model's tile multiple).
 ///
-/// 1408 = 1280 + 2 × 64: a 1280 × 960 photo at the model's scale, with the hair model's 64 px
-/// of context per side, is a single window (1408 × 1088, 1.5 MP), computed once instead of
-/// as four overlapping 800 × 640 tiles (2.0 MP). Larger images are still tiled.
+/// 1408 = 1280 + 2 × 64, the hair model's 64 px of context on both sides of a 1280 px valid
+/// region: a 1280 × 960 photo at the model's scale is a single window (1344 × 1024 with the
+/// [`BORDER_CONTEXT_PX`] on each side, 1.4 MP), computed once instead of as four overlapping
+/// 800 × 640 tiles (2.0 MP). Larger images are tiled.
 pub const DEFAULT_TILE_PX: u32 = 1408;
+
+/// Mirrored context (px at model scale, rounded up to the tile multiple, at most the full
+/// context) kept beyond the image's own edges. With none, the network meets its zero padding
+/// right at the edge and its output fades over the last pixels: the two shafts of
+/// `fixtures/parallel_touching_hairs_expect_2` then join into one loop where they leave the
+/// frame (also with 8 and 16 px); with 32 px they stay apart, as with the full 64 px. Half the
+/// full context costs 1344 × 1024 instead of 1408 × 1088 model pixels for a 1280 × 960 photo.
+const BORDER_CONTEXT_PX: usize = 32;
 
 /// How one image axis is cut into tiles.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct AxisTiling {
     /// Image length along the axis, in model pixels.
     pub len: usize,
-    /// Length of every tile's input window (a multiple of the tile multiple).
+    /// Mirrored pixels before the image (a multiple of the tile multiple): the context every
+    /// window keeps at the image's own edges.
+    pub border: usize,
+    /// Length of the padded axis: `border`, the image, and mirrored pixels after it up to
+    /// at least `border` and a multiple of the tile multiple. Windows lie inside it.
+    pub padded: usize,
+    /// Length of an interior tile's input window (a multiple of the tile multiple); windows
+    /// are cut where the padded axis ends.
     pub window: usize,
-    /// Pixels of context on each side of a valid region.
+    /// Pixels of context on each side of a valid region that faces another tile.
     pub context: usize,
     /// Overlap of neighbouring valid regions, blended by the weights.
     pub ramp: usize,
-    /// Start of each tile's valid region; its window starts `context` earlier.
+    /// Start of each tile's valid region in image pixels; its window starts `context`
+    /// earlier (or at the start of the padded axis).
     pub starts: Vec<usize>,
 }
 
@@ -41,17 +62,20 @@ impl AxisTiling {
     /// must be multiples of `multiple` and whose receptive field is `receptive_field_px`.
     ///
     /// `tile_px` is raised to the smallest workable window (`2·context + 2·ramp`); an axis that
-    /// fits in one window gets a single window just large enough.
+    /// fits in one window is a single window over the padded axis.
     pub fn new(len: usize, tile_px: usize, multiple: usize, receptive_field_px: usize) -> Self {
         let multiple = multiple.max(1);
         let context = round_up(receptive_field_px.div_ceil(2), multiple);
+        let border = round_up(BORDER_CONTEXT_PX, multiple).min(context);
+        let padded = round_up(len + 2 * border, multiple);
         let ramp = context.max(multiple);
         let window = round_up(tile_px, multiple).max(2 * context + 2 * ramp);
-        let single = round_up(len + 2 * context, multiple);
-        if single <= window {
+        if padded <= window {
             return Self {
                 len,
-                window: single,
+                border,
+                padded,
+                window: padded + 2 * context,
                 context,
                 ramp,
                 starts: vec![0],
@@ -73,6 +97,8 @@ impl AxisTiling {
         }
         Self {
             len,
+            border,
+            padded,
             window,
             context,
             ramp,
@@ -85,13 +111,19 @@ impl AxisTiling {
         self.window - 2 * self.context
     }
 
-    /// For each tile, the image index (mirrored at the borders) of each window position.
+    /// The input window of tile `tile`, `begin..end` along the padded axis: the valid region
+    /// with `context` on each side, cut at the padded axis's ends.
+    pub fn window_of(&self, tile: usize) -> std::ops::Range<usize> {
+        let start = self.starts[tile] + self.border;
+        start.saturating_sub(self.context)..(start + self.valid() + self.context).min(self.padded)
+    }
+
+    /// For each tile, the image index of each window position (the padding mirrors the image).
     pub fn source_indices(&self) -> Vec<Vec<usize>> {
-        self.starts
-            .iter()
-            .map(|&start| {
-                (0..self.window)
-                    .map(|i| mirror(start as isize - self.context as isize + i as isize, self.len))
+        (0..self.starts.len())
+            .map(|tile| {
+                self.window_of(tile)
+                    .map(|i| mirror(i as isize - self.border as isize, self.len))
                     .collect()
             })
             .collect()
@@ -187,13 +219,14 @@ impl HairModel {
 
         let mut sum = vec![0.0f32; channels * w * h];
         let mut weight_sum = vec![0.0f32; w * h];
-        let (tw, th) = (xs.window, ys.window);
         let (x_windows, y_windows) = (xs.source_indices(), ys.source_indices());
         let (x_weights, y_weights) = (xs.valid_weights(), ys.valid_weights());
-        let mut input = vec![0.0f32; 3 * tw * th];
+        let mut input = Vec::new();
         for (ty, &y0) in ys.starts.iter().enumerate() {
             for (tx, &x0) in xs.starts.iter().enumerate() {
-                // Normalised planar window, read through the mirrored indices.
+                let (tw, th) = (x_windows[tx].len(), y_windows[ty].len());
+                // Normalised planar window, read through the (mirrored at the padding) indices.
+                input.resize(3 * tw * th, 0.0);
                 for c in 0..3 {
                     let dst = &mut input[c * tw * th..(c + 1) * tw * th];
                     for (dst_row, &row) in dst.chunks_exact_mut(tw).zip(&y_windows[ty]) {
@@ -214,16 +247,18 @@ impl HairModel {
                     });
                 }
                 // Accumulate the part of the valid region that lies inside the image, a row
-                // at a time.
+                // at a time; (x0, y0) lies `x0 - window start` into the window.
+                let wx0 = x0 + xs.border - xs.window_of(tx).start;
+                let wy0 = y0 + ys.border - ys.window_of(ty).start;
                 let x_weights = &x_weights[tx][..xs.valid().min(w - x0)];
                 for (dy, &wy) in y_weights[ty].iter().enumerate().take(h - y0) {
-                    let (y, j) = (y0 + dy, ys.context + dy);
+                    let (y, j) = (y0 + dy, wy0 + dy);
                     let at = y * w + x0..y * w + x0 + x_weights.len();
                     for (total, &wx) in weight_sum[at.clone()].iter_mut().zip(x_weights) {
                         *total += (wy * wx) as f32;
                     }
                     for c in 0..channels {
-                        let row = (c * th + j) * tw + xs.context;
+                        let row = (c * th + j) * tw + wx0;
                         let values = &output.data[row..row + x_weights.len()];
                         let dst = &mut sum[c * w * h + at.start..c * w * h + at.end];
                         for ((total, &value), &wx) in dst.iter_mut().zip(values).zip(x_weights) {
@@ -283,6 +318,10 @@ mod tests {
             for len in [5, 77, 600, 1500] {
                 let t = AxisTiling::new(len, 200, multiple, 40);
                 assert_eq!(t.window % multiple, 0, "{t:?}");
+                for tile in 0..t.starts.len() {
+                    let range = t.window_of(tile);
+                    assert_eq!((range.start % multiple, range.end % multiple), (0, 0), "{t:?}");
+                }
                 for &s in &t.starts {
                     assert_eq!(
                         (s as isize - t.context as isize).rem_euclid(multiple as isize),
@@ -329,7 +368,42 @@ mod tests {
     fn small_axis_gets_one_window_just_large_enough() {
         let t = AxisTiling::new(30, 512, 16, 20);
         assert_eq!(t.starts, [0]);
-        assert_eq!(t.window, 64); // 30 + 2·16 = 62, rounded up to 64
+        // 16 mirrored pixels (the border context, capped at the full context) before and
+        // after the 30, rounded up to 64.
+        assert_eq!((t.border, t.padded), (16, 64));
+        assert_eq!(t.window_of(0), 0..64);
+        let source = &t.source_indices()[0];
+        assert_eq!(source[..2], [16, 15]);
+        assert_eq!(source[16..18], [0, 1]);
+        assert_eq!(source[44..48], [28, 29, 28, 27]);
+    }
+
+    #[test]
+    fn windows_stop_at_the_padded_image_and_keep_context_between_tiles() {
+        for t in layouts() {
+            let tiles = t.starts.len();
+            for tile in 0..tiles {
+                let range = t.window_of(tile);
+                let start = t.starts[tile];
+                assert!(range.end <= t.padded, "{t:?}");
+                if tile > 0 {
+                    assert_eq!(
+                        range.start + t.context,
+                        start + t.border,
+                        "context before an inner seam: {t:?}"
+                    );
+                } else {
+                    assert_eq!(range.start, 0, "{t:?}");
+                }
+                if tile + 1 < tiles {
+                    // (unless the image ends first: then the window stops at its edge)
+                    let end = (start + t.border + t.valid() + t.context).min(t.padded);
+                    assert_eq!(range.end, end, "context after an inner seam: {t:?}");
+                } else {
+                    assert_eq!(range.end, t.padded, "{t:?}");
+                }
+            }
+        }
     }
 
     #[test]
