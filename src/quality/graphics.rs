@@ -116,17 +116,17 @@ fn has_hard_edge(rgb: &RgbImage, comp: &[usize], inside: impl Fn(usize) -> bool,
             colour,
         ) as f64
     };
+    let reach = HARD_EDGE_REACH_PX as i64;
     let (mut near, mut far) = (0f64, 0f64);
     for &i in comp {
         let (x, y) = ((i as i64) % w, (i as i64) / w);
         for (dx, dy) in [(1, 0), (-1, 0), (0, 1), (0, -1)] {
-            let reach = HARD_EDGE_REACH_PX as i64;
-            let (x3, y3) = (x + reach * dx, y + reach * dy);
-            if x3 < 0 || y3 < 0 || x3 >= w || y3 >= h {
+            let (x_far, y_far) = (x + reach * dx, y + reach * dy);
+            if x_far < 0 || y_far < 0 || x_far >= w || y_far >= h {
                 continue;
             }
             let at = |k: i64| (y + k * dy) * w + x + k * dx;
-            if (1..=HARD_EDGE_REACH_PX as i64).all(|k| !inside(at(k) as usize)) {
+            if (1..=reach).all(|k| !inside(at(k) as usize)) {
                 near += dist(at(1));
                 far += dist(at(reach));
             }
