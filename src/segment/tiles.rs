@@ -2,7 +2,7 @@
 //! so the probability map does not depend on where tile seams fall.
 //!
 //! The image is first padded on every side with [`BORDER_CONTEXT_PX`] of mirrored pixels (and
-//! at its right and bottom up to the model's tile multiple). Along each axis a tile's input
+//! at its right and bottom up to a multiple of [`SHAPE_QUANTUM_PX`]). Along each axis a tile's input
 //! window is `context` pixels wider than its *valid* region on each side that faces another
 //! tile (context ≥ receptive field / 2, so valid outputs never see that side's window edge); at
 //! the image's own edges the window stops at the padded image, so every valid output sees the
@@ -34,6 +34,11 @@ pub const DEFAULT_TILE_PX: u32 = 1408;
 /// full context costs 1344 × 1024 instead of 1408 × 1088 model pixels for a 1280 × 960 photo.
 const BORDER_CONTEXT_PX: usize = 32;
 
+/// The padded axis is a multiple of this (px at model scale, rounded up to the tile multiple):
+/// ONNX Runtime plans and keeps memory per input shape, and photos a few per cent apart in
+/// scale (a follow-up camera's zoom) would otherwise each bring a new shape.
+const SHAPE_QUANTUM_PX: usize = 64;
+
 /// How one image axis is cut into tiles.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct AxisTiling {
@@ -43,7 +48,7 @@ pub(crate) struct AxisTiling {
     /// window keeps at the image's own edges.
     pub border: usize,
     /// Length of the padded axis: `border`, the image, and mirrored pixels after it up to
-    /// at least `border` and a multiple of the tile multiple. Windows lie inside it.
+    /// at least `border` and a multiple of [`SHAPE_QUANTUM_PX`]. Windows lie inside it.
     pub padded: usize,
     /// Length of an interior tile's input window (a multiple of the tile multiple); windows
     /// are cut where the padded axis ends.
@@ -67,7 +72,7 @@ impl AxisTiling {
         let multiple = multiple.max(1);
         let context = round_up(receptive_field_px.div_ceil(2), multiple);
         let border = round_up(BORDER_CONTEXT_PX, multiple).min(context);
-        let padded = round_up(len + 2 * border, multiple);
+        let padded = round_up(len + 2 * border, round_up(SHAPE_QUANTUM_PX, multiple));
         let ramp = context.max(multiple);
         let window = round_up(tile_px, multiple).max(2 * context + 2 * ramp);
         if padded <= window {
@@ -379,6 +384,15 @@ mod tests {
     }
 
     #[test]
+    fn photos_a_few_per_cent_apart_in_scale_share_window_shapes() {
+        // A 1280 px side at ±3 % zoom: 1242..=1318 px at the model's scale.
+        let shapes: std::collections::BTreeSet<usize> = (1242..=1318)
+            .map(|len| AxisTiling::new(len, 1408, 16, 117).padded)
+            .collect();
+        assert_eq!(shapes.into_iter().collect::<Vec<_>>(), [1344, 1408]);
+    }
+
+    #[test]
     fn windows_stop_at_the_padded_image_and_keep_context_between_tiles() {
         for t in layouts() {
             let tiles = t.starts.len();
@@ -395,12 +409,13 @@ mod tests {
                 } else {
                     assert_eq!(range.start, 0, "{t:?}");
                 }
-                if tile + 1 < tiles {
-                    // (unless the image ends first: then the window stops at its edge)
-                    let end = (start + t.border + t.valid() + t.context).min(t.padded);
-                    assert_eq!(range.end, end, "context after an inner seam: {t:?}");
-                } else {
-                    assert_eq!(range.end, t.padded, "{t:?}");
+                // Context after the valid region, unless the padded axis ends first.
+                let end = (start + t.border + t.valid() + t.context).min(t.padded);
+                assert_eq!(range.end, end, "{t:?}");
+                if tile + 1 == tiles {
+                    // The image's last pixel keeps its mirrored border and context, as it does
+                    // in a single window over the padded axis.
+                    assert!(range.end >= (t.border + t.len + t.context).min(t.padded), "{t:?}");
                 }
             }
         }
