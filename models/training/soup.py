@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import REPO_ROOT, TRAINING_DIR  # noqa: E402
+from evaluate import TARGETS, evaluate  # noqa: E402
 
 SELECT_COUNT, SELECT_SEED = 48, 250000
-TARGETS = {"dice_overall": 0.90, "recall_vellus": 0.85, "recall_light": 0.85, "recall_defocus": 0.85}
 
 
 def score(metrics: dict) -> float:
@@ -66,7 +66,6 @@ def main(argv=None):
     ap.add_argument("--tricho", default=None)
     a = ap.parse_args(argv)
 
-    from evaluate import evaluate
     from export import export
     from render import DEFAULT_TRICHO, render
     from write_card import write_card

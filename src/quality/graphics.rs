@@ -64,8 +64,8 @@ const HARD_EDGE_RATIO: f64 = 0.6;
 /// How far out (px) the edge test looks: the step at this distance is the "far" step.
 const HARD_EDGE_REACH_PX: usize = 3;
 
-/// A rectangle of the frame (row-major, frame width `w`), for running the morphology of one
-/// candidate stroke on the part of the frame around it.
+/// A rectangle of the frame (row-major, frame width `w`): the part of the frame around one
+/// candidate stroke that its morphology runs on, or a graphic's bounding box.
 struct Window {
     x0: usize,
     y0: usize,
@@ -74,8 +74,9 @@ struct Window {
 }
 
 impl Window {
-    /// The bounding box of `pixels` (frame indices) widened by `margin`, clipped to the frame.
-    fn around(pixels: &[usize], w: usize, h: usize, margin: usize) -> Self {
+    /// The bounding box of `pixels` (frame indices, at least one) widened by `margin`, clipped
+    /// to the frame.
+    fn around<'p>(pixels: impl IntoIterator<Item = &'p usize>, w: usize, h: usize, margin: usize) -> Self {
         let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
         for &i in pixels {
             let (x, y) = (i % w, i / w);
@@ -275,33 +276,24 @@ pub(crate) fn detect_graphics(rgb: &RgbImage, noise_sigma: f64, mask: &mut [bool
             .zip(mask.iter())
             .map(|(p, masked)| !masked && colour_distance(p.0, colour) as f64 <= tol)
             .collect();
-        let candidates: Vec<Vec<usize>> = seeded_components(&same, &stroke, w)
+        let strokes: Vec<Vec<usize>> = seeded_components(&same, &stroke, w)
             .into_iter()
-            .filter(|comp| comp.len() >= MIN_STROKE_PX)
-            .collect();
-        if candidates.iter().map(Vec::len).sum::<usize>() < MIN_GRAPHIC_PX {
-            continue;
-        }
-        let strokes: Vec<Vec<usize>> = candidates
-            .into_iter()
-            .filter(|comp| is_thin_hard_stroke(rgb, &same, comp, colour, half_width))
+            .filter(|comp| comp.len() >= MIN_STROKE_PX && is_thin_hard_stroke(rgb, &same, comp, colour, half_width))
             .collect();
         let total: usize = strokes.iter().map(Vec::len).sum();
         if total < MIN_GRAPHIC_PX {
             continue;
         }
-        let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
         for &i in strokes.iter().flatten() {
             mask[i] = true;
-            let (x, y) = (i % w, i / w);
-            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
         }
+        let bounds = Window::around(strokes.iter().flatten(), w, h, 0);
         regions.push(OverlayRegion {
             kind: OverlayKind::Graphic,
-            x: x0 as u32,
-            y: y0 as u32,
-            width: (x1 - x0 + 1) as u32,
-            height: (y1 - y0 + 1) as u32,
+            x: bounds.x0 as u32,
+            y: bounds.y0 as u32,
+            width: bounds.width as u32,
+            height: bounds.height as u32,
             pixels: total as u64,
         });
     }
