@@ -20,9 +20,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use tricho::segment::{default_model_path, HairModel, ProbabilityMaps, HAIR_CHANNEL};
+use tricho::segment::{default_model_path, HairModel, ProbabilityMaps};
 use tricho::synth::truth::PhantomTruth;
-use tricho::trace::{trace_hairs, trace_maps, TraceConfig, CENTRELINE_CHANNEL};
+use tricho::trace::{trace_hairs, trace_maps, TraceConfig};
 use tricho::units::PixelSpacing;
 
 /// One image's counts.
@@ -147,7 +147,7 @@ fn model_maps(
             input_width: iw,
             input_height: ih,
             scale_to_input: model_spacing.um_per_px / spacing.um_per_px,
-            channels: vec![HAIR_CHANNEL.into(), CENTRELINE_CHANNEL.into()],
+            channels: model.metadata().output_channels.clone(),
             data,
         });
     }
@@ -155,9 +155,6 @@ fn model_maps(
         .with_context(|| image_path.display().to_string())?
         .to_rgb8();
     let maps = model.segment(&rgb, spacing)?;
-    if maps.channels != [HAIR_CHANNEL, CENTRELINE_CHANNEL] {
-        bail!("unexpected channels {:?}", maps.channels);
-    }
     if let Some(path) = cached {
         std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
         let header = [maps.width, maps.height, maps.input_width, maps.input_height];

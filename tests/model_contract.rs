@@ -42,7 +42,7 @@ fn committed_model_describes_itself() {
     let meta = model.metadata();
     assert_eq!(meta.name, "tricho-hairseg");
     assert_eq!(meta.spacing.um_per_px, 5.0);
-    assert_eq!(meta.output_channels, ["hair", "centreline"]);
+    assert_eq!(meta.output_channels, ["hair", "centreline", "coverage"]);
     assert!(meta.tile_multiple >= 1 && meta.receptive_field_px > 0);
     assert!(!meta.training_data.is_empty());
 }
@@ -53,14 +53,14 @@ fn committed_model_returns_the_documented_output_shape() {
     let (h, w) = (64usize, 96usize);
     let input = vec![0.0f32; 3 * h * w];
     let out = model.infer(&input, [1, 3, h, w]).unwrap();
-    assert_eq!(out.shape, [1, 2, h, w]);
+    assert_eq!(out.shape, [1, 3, h, w]);
     assert!(out.data.iter().all(|p| (0.0..=1.0).contains(p)));
     let rgb = image::open(root().join("fixtures/crossing_2_hairs_expect_2.png"))
         .unwrap()
         .to_rgb8();
     let maps = model.segment(&rgb, PixelSpacing::new(5.0).unwrap()).unwrap();
     assert_eq!((maps.input_width, maps.input_height), rgb.dimensions());
-    assert_eq!(maps.channels, ["hair", "centreline"]);
+    assert_eq!(maps.channels, ["hair", "centreline", "coverage"]);
 }
 
 /// Pooled Dice of the thresholded hair map against the exact masks of the fixtures.

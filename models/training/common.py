@@ -20,6 +20,7 @@ MODEL_SCALE_UM_PER_PX = 5.0
 MODEL_NAME = "tricho-hairseg"
 MODEL_VERSION = "1.0.0"
 OUTPUT_CHANNELS = ("hair", "centreline")
+COVERAGE_CHANNEL = "coverage"
 DEFOCUS_BIT = 0x8000
 ID_MASK = 0x7FFF
 VELLUS_MAX_UM = 30.0
@@ -46,12 +47,18 @@ def _torch():
     return torch, nn
 
 
-def build_model(base: int = 12, levels: int = 4):
+def output_channels(coverage: bool = False) -> tuple:
+    """Names of the model's output channels, in tensor order."""
+    return OUTPUT_CHANNELS + ((COVERAGE_CHANNEL,) if coverage else ())
+
+
+def build_model(base: int = 12, levels: int = 4, coverage: bool = False):
     """Compact U-Net: full 3x3 stem, depthwise-separable blocks, 1x1 + bilinear upsampling.
 
     levels = number of resolution levels (levels-1 poolings); tile multiple = 2**(levels-1)
     is what the net strictly needs, we publish 2**levels to leave margin (see tile_multiple()).
-    Returns logits [N,2,H,W] (hair, centreline); the exported graph adds the sigmoid.
+    Returns logits [N,2,H,W] (hair, centreline), or [N,3,H,W] with `coverage` (a second 1x1
+    head on the same features, trained by coverage.py); the exported graph adds the sigmoid.
     """
     torch, nn = _torch()
 
@@ -106,6 +113,7 @@ def build_model(base: int = 12, levels: int = 4):
             self.ups = nn.ModuleList(ups)
             self.decs = nn.ModuleList(decs)
             self.head = nn.Conv2d(ch[0], 2, 1)
+            self.coverage = nn.Conv2d(ch[0], 1, 1) if coverage else None
 
         def forward(self, x):
             skips = []
@@ -118,7 +126,9 @@ def build_model(base: int = 12, levels: int = 4):
             for up, dec in zip(self.ups, self.decs):
                 x = up(x)
                 x = dec(torch.cat([x, skips.pop()], dim=1))
-            return self.head(x)
+            if self.coverage is None:
+                return self.head(x)
+            return torch.cat([self.head(x), self.coverage(x)], dim=1)
 
     return HairUNet()
 

@@ -29,6 +29,11 @@ from common import (  # noqa: E402
 )
 
 SCALE_BINS = [(2.5, 3.5), (3.5, 4.5), (4.5, 5.5), (5.5, 6.5), (6.5, 8.01)]
+WIDTH_BINS_UM = [0, 15, 20, 30, 45, 60, 80, 100, 200]
+WIDTH_CHANNELS = ("hair", "coverage")
+STATION_STEP_PX = 2.0
+PROFILE_STEP_PX = 0.25
+PROFILE_MARGIN_PX = 4.0
 TARGETS = {"dice_overall": 0.90, "recall_vellus": 0.85, "recall_light": 0.85, "recall_defocus": 0.85}
 
 
@@ -86,6 +91,8 @@ def evaluate(model_path, data_dir, out_path, threads=2, export_info=None, count=
     strata = defaultdict(lambda: [0, 0])  # name -> [hit pixels, label pixels]
     scale_bins = defaultdict(lambda: [0, 0, 0])  # tp, fp, fn
     per_image = []
+    width_rows = []
+    with_coverage = all(c in model.channels for c in WIDTH_CHANNELS)
     renderer_version = None
     t0 = time.time()
     for tp_ in truths:
@@ -128,6 +135,9 @@ def evaluate(model_path, data_dir, out_path, threads=2, export_info=None, count=
             strata["defocus"][1] += int((lab_px & defocus).sum())
             strata["in_focus"][0] += int((hit & ~defocus).sum())
             strata["in_focus"][1] += int((lab_px & ~defocus).sum())
+        if with_coverage:
+            maps = {c: prob[model.channels.index(c)] for c in WIDTH_CHANNELS}
+            width_rows += integral_widths(t, labels, maps, upp).values()
         per_image.append({"name": t["image"]["file"], "um_per_px": upp,
                           "dice": _ratio(2 * tp, 2 * tp + fp + fn), "gt_px": int(gt.sum())})
     eval_seconds = time.time() - t0
@@ -154,6 +164,7 @@ def evaluate(model_path, data_dir, out_path, threads=2, export_info=None, count=
                               "recall": _ratio(v[0], v[0] + v[2]), "images": sum(1 for p in per_image if _in_bin(p["um_per_px"], k))}
                           for k, v in sorted(scale_bins.items(), key=lambda kv: float(kv[0].split("-")[0]))},
         "pixels": dict(tot),
+        "integral_width_by_channel": width_table(width_rows) if with_coverage else None,
         "per_image": per_image,
         "eval_seconds": round(eval_seconds, 1),
     }
@@ -174,6 +185,67 @@ def evaluate(model_path, data_dir, out_path, threads=2, export_info=None, count=
     if not quiet:
         print_summary(metrics)
     return metrics
+
+
+def _bilinear(p, x, y):
+    h, w = p.shape
+    x0 = np.clip(np.floor(x).astype(int), 0, w - 2)
+    y0 = np.clip(np.floor(y).astype(int), 0, h - 2)
+    fx, fy = np.clip(x - x0, 0, 1), np.clip(y - y0, 0, 1)
+    return (p[y0, x0] * (1 - fx) * (1 - fy) + p[y0, x0 + 1] * fx * (1 - fy)
+            + p[y0 + 1, x0] * (1 - fx) * fy + p[y0 + 1, x0 + 1] * fx * fy)
+
+
+def integral_widths(truth, labels, maps, um_per_px):
+    """Per true hair: (true width, {channel: median width um}), tricho's width rule applied along
+    the true centreline. Every STATION_STEP_PX of arc, away from the tips by one width, the
+    probability is integrated along the normal over the shaft plus PROFILE_MARGIN_PX each side;
+    stations whose profile meets another hair's label are skipped, hairs with fewer than 3
+    stations left out. Isolates what each channel's probability gives from tracing errors."""
+    ids = labels & ID_MASK
+    h_, w_ = ids.shape
+    out = {}
+    for hair in truth.get("hairs", []):
+        pts = np.asarray(hair["centreline_px"], float) - 0.5  # renderer: pixel centres at i + 0.5
+        if len(pts) < 2:
+            continue
+        seg = np.diff(pts, axis=0)
+        lengths = np.hypot(seg[:, 0], seg[:, 1])
+        arc = np.r_[0.0, np.cumsum(lengths)]
+        width_px = float(hair["width_um"]) / um_per_px
+        offsets = np.arange(-(width_px / 2 + PROFILE_MARGIN_PX), width_px / 2 + PROFILE_MARGIN_PX + 1e-9, PROFILE_STEP_PX)
+        widths = {k: [] for k in maps}
+        for s in np.arange(width_px + 2, arc[-1] - width_px - 2, STATION_STEP_PX):
+            i = int(np.clip(np.searchsorted(arc, s) - 1, 0, len(seg) - 1))
+            along = seg[i] / max(lengths[i], 1e-9)
+            centre = pts[i] + (s - arc[i]) * along
+            xs = centre[0] - offsets * along[1]
+            ys = centre[1] + offsets * along[0]
+            if xs.min() < 1 or ys.min() < 1 or xs.max() > w_ - 2 or ys.max() > h_ - 2:
+                continue
+            seen = ids[np.round(ys).astype(int), np.round(xs).astype(int)]
+            if np.any((seen != 0) & (seen != hair["id"])) or not np.any(seen == hair["id"]):
+                continue
+            for k, p in maps.items():
+                widths[k].append(float(_bilinear(p, xs, ys).sum()) * PROFILE_STEP_PX * um_per_px)
+        if all(len(v) >= 3 for v in widths.values()):
+            out[hair["id"]] = (float(hair["width_um"]), {k: float(np.median(v)) for k, v in widths.items()})
+    return out
+
+
+def width_table(rows):
+    """Median error and mean |error| (um) of each channel's widths per true-width bin."""
+    table = []
+    for lo, hi in zip(WIDTH_BINS_UM, WIDTH_BINS_UM[1:]):
+        sel = [(t, ws) for t, ws in rows if lo <= t < hi]
+        if not sel:
+            continue
+        entry = {"true_width_um": f"{lo}-{hi}", "hairs": len(sel)}
+        for k in WIDTH_CHANNELS:
+            err = np.array([ws[k] - t for t, ws in sel])
+            entry[k] = {"median_error_um": round(float(np.median(err)), 2), "mae_um": round(float(np.mean(np.abs(err))), 2)}
+        table.append(entry)
+    return table
 
 
 def _in_bin(upp, key):
@@ -219,6 +291,9 @@ def print_summary(m):
         print(f"[eval]   recall {k:22s} {f(v['recall'])}  ({v['pixels']} px)")
     for k, v in m["dice_by_scale"].items():
         print(f"[eval]   dice @ {k:8s} um/px  {f(v['dice'])}  ({v['images']} images)")
+    for row in m.get("integral_width_by_channel") or []:
+        print(f"[eval]   width {row['true_width_um']:>7s} um ({row['hairs']:4d} hairs): " + ", ".join(
+            f"{k} median error {row[k]['median_error_um']:+.1f} um, MAE {row[k]['mae_um']:.1f} um" for k in WIDTH_CHANNELS))
     s = m["speed"]
     print(f"[eval] speed {s['input']}: 1 thread {s['threads_1']['ms_per_mp']} ms/MP, 2 threads "
           f"{s['threads_2']['ms_per_mp']} ms/MP; {m['gmac_per_mp']} GMAC/MP")

@@ -15,9 +15,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
-    MODEL_NAME, MODEL_SCALE_UM_PER_PX, MODEL_VERSION, OUTPUT_CHANNELS, REPO_ROOT, ExportWrapper,
+    MODEL_NAME, MODEL_SCALE_UM_PER_PX, MODEL_VERSION, REPO_ROOT, ExportWrapper,
     build_model, count_params, gmac_per_mp, onnx_macs_per_pixel, receptive_field_px, tile_multiple,
-    torch_macs_per_pixel,
+    output_channels, read_metadata, torch_macs_per_pixel,
 )
 
 OPSET = 17
@@ -35,7 +35,8 @@ def export(checkpoint, out, threads=2) -> dict:
     torch.set_num_threads(threads)
     ck = torch.load(checkpoint, map_location="cpu", weights_only=False)
     cfg = ck["config"]
-    model = build_model(cfg["base"], cfg["levels"])
+    channels = output_channels(cfg.get("coverage", False))
+    model = build_model(cfg["base"], cfg["levels"], cfg.get("coverage", False))
     model.load_state_dict(ck["state_dict"])
     model.eval()
     wrapped = ExportWrapper.make(model).eval()
@@ -75,7 +76,7 @@ def export(checkpoint, out, threads=2) -> dict:
         "tricho.input_mean": _fmt(norm["mean"]),
         "tricho.input_std": _fmt(norm["std"]),
         "tricho.input_range": "RGB/255, then (x - mean) / std per channel",
-        "tricho.output_channels": ",".join(OUTPUT_CHANNELS),
+        "tricho.output_channels": ",".join(channels),
         "tricho.output_activation": "sigmoid",
         "tricho.tile_multiple": str(mult),
         "tricho.receptive_field_px": str(rf),
@@ -89,7 +90,7 @@ def export(checkpoint, out, threads=2) -> dict:
         p = m.metadata_props.add()
         p.key, p.value = k, v
     m.producer_name = "tricho-training"
-    m.doc_string = "tricho hair segmentation: input `image` [N,3,H,W] float32 normalised RGB at 5.0 um/px; output `probabilities` [N,2,H,W] (hair, centreline)"
+    m.doc_string = "tricho hair segmentation: input `image` [N,3,H,W] float32 normalised RGB at 5.0 um/px; output `probabilities` " + f"[N,{len(channels)},H,W] ({', '.join(channels)})"
     onnx.checker.check_model(m)
     onnx.save(m, str(out))
     opset = max(o.version for o in m.opset_import if o.domain in ("", "ai.onnx"))
@@ -130,6 +131,26 @@ def export(checkpoint, out, threads=2) -> dict:
     if info["file_bytes"] > 10 * 1024 * 1024:
         raise SystemExit("[export] model file exceeds 10 MB")
     return info
+
+
+def unchanged_outputs(before, after, tolerance=1e-5) -> float:
+    """Checks that `after` computes the channels `before` has (same names, same values on a random
+    input, within `tolerance`): a stage that only adds an output head must not move the others."""
+    import onnxruntime as ort
+
+    x = np.random.default_rng(1).normal(0, 1, (1, 3, 96, 128)).astype(np.float32)
+    names, outs = [], []
+    for path in (before, after):
+        names.append(read_metadata(path)["tricho.output_channels"].split(","))
+        outs.append(ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"image": x})[0])
+    n = len(names[0])
+    if names[1][:n] != names[0]:
+        raise SystemExit(f"[export] {after} channels {names[1]} do not start with {before}'s {names[0]}")
+    diff = float(np.abs(outs[1][:, :n] - outs[0]).max())
+    if diff > tolerance:
+        raise SystemExit(f"[export] {after} changes {before}'s outputs by {diff:.2e} (> {tolerance})")
+    print(f"[export] {', '.join(names[0])} unchanged from {before} (max |diff| {diff:.1e})", flush=True)
+    return diff
 
 
 def main():

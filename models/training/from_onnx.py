@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import build_model, read_metadata  # noqa: E402
+from common import COVERAGE_CHANNEL, build_model, read_metadata  # noqa: E402
 
 TOLERANCE = 1e-4
 
@@ -56,7 +56,9 @@ def checkpoint_from_onnx(onnx_path, base: int, levels: int) -> dict:
     graph = onnx.load(str(onnx_path)).graph
     weights = {t.name: np.array(numpy_helper.to_array(t)) for t in graph.initializer}
     convs = [n for n in graph.node if n.op_type == "Conv"]
-    model = build_model(base, levels)
+    meta = read_metadata(onnx_path)
+    coverage = COVERAGE_CHANNEL in meta["tricho.output_channels"].split(",")
+    model = build_model(base, levels, coverage)
     pairs = convs_with_norm(model)
     if len(convs) != len(pairs):
         raise SystemExit(f"{onnx_path}: {len(convs)} Conv nodes, the architecture has {len(pairs)} convolutions")
@@ -80,10 +82,10 @@ def checkpoint_from_onnx(onnx_path, base: int, levels: int) -> dict:
     diff = max_difference(model, onnx_path)
     if diff > TOLERANCE:
         raise SystemExit(f"{onnx_path}: rebuilt network differs from the graph by {diff:.2e} (> {TOLERANCE})")
-    meta = read_metadata(onnx_path)
     mean = [float(v) for v in meta["tricho.input_mean"].split(",")]
     std = [float(v) for v in meta["tricho.input_std"].split(",")]
-    return {"config": {"base": base, "levels": levels}, "state_dict": model.state_dict(),
+    config = {"base": base, "levels": levels, **({"coverage": True} if coverage else {})}
+    return {"config": config, "state_dict": model.state_dict(),
             "normalisation": {"mean": mean, "std": std}, "step": 0, "source_onnx": str(onnx_path),
             "max_abs_diff_vs_onnx": diff}
 

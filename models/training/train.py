@@ -65,7 +65,20 @@ def parse_args(argv=None):
                     help="keep BatchNorm in eval mode (fixed statistics, scale and shift still trained)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--val-every", type=float, default=0.1, help="validate every this fraction of the run")
-    # data
+    add_data_args(ap)
+    # outputs
+    ap.add_argument("--run-dir", default=str(TRAINING_DIR / "runs" / "main"))
+    ap.add_argument("--onnx-out", default=str(REPO_ROOT / "models" / "hairseg.onnx"))
+    ap.add_argument("--metrics-out", default=str(TRAINING_DIR / "metrics.json"))
+    ap.add_argument("--summary-out", default=str(TRAINING_DIR / "train_summary.json"))
+    ap.add_argument("--card-out", default=str(REPO_ROOT / "models" / "hairseg.md"))
+    ap.add_argument("--no-eval", action="store_true", help="stop after export")
+    ap.add_argument("--record-command", default=None, help="command recorded in the model metadata/card")
+    return ap.parse_args(argv)
+
+
+def add_data_args(ap):
+    """The rendered sets (render_all): renderer, counts, seeds, sizes, folder."""
     ap.add_argument("--tricho", default=DEFAULT_TRICHO)
     ap.add_argument("--train-count", type=int, default=3000)
     ap.add_argument("--train-seed", type=int, default=100000)
@@ -76,15 +89,6 @@ def parse_args(argv=None):
     ap.add_argument("--test-seed", type=int, default=300000)
     ap.add_argument("--test-size", default=None, help="held-out image size (renderer default if omitted)")
     ap.add_argument("--data-dir", default=str(DATA))
-    # outputs
-    ap.add_argument("--run-dir", default=str(TRAINING_DIR / "runs" / "main"))
-    ap.add_argument("--onnx-out", default=str(REPO_ROOT / "models" / "hairseg.onnx"))
-    ap.add_argument("--metrics-out", default=str(TRAINING_DIR / "metrics.json"))
-    ap.add_argument("--summary-out", default=str(TRAINING_DIR / "train_summary.json"))
-    ap.add_argument("--card-out", default=str(REPO_ROOT / "models" / "hairseg.md"))
-    ap.add_argument("--no-eval", action="store_true", help="stop after export")
-    ap.add_argument("--record-command", default=None, help="command recorded in the model metadata/card")
-    return ap.parse_args(argv)
 
 
 def set_dirs(a):
@@ -205,6 +209,15 @@ def set_training(model, freeze_bn):
                 m.eval()
 
 
+def backbone_state(ck):
+    """The checkpoint's weights without a coverage head: that head is fitted to the features it
+    was trained on, so after this fine-tune coverage.py fits it again."""
+    if not ck["config"].get("coverage"):
+        return ck["state_dict"]
+    print("[train] coverage head dropped; run coverage.py on the result", flush=True)
+    return {k: v for k, v in ck["state_dict"].items() if not k.startswith("coverage.")}
+
+
 def validate(model, val, mean, std, batch=4, freeze_bn=False):
     import torch
 
@@ -268,16 +281,16 @@ def train(a):
     model = build_model(a.base, a.levels).to(memory_format=torch.channels_last)
     if a.init:
         ck = torch.load(a.init, map_location="cpu")
-        if ck["config"] != {"base": a.base, "levels": a.levels}:
+        if (ck["config"]["base"], ck["config"]["levels"]) != (a.base, a.levels):
             raise SystemExit(f"--init {a.init}: architecture {ck['config']} differs from base {a.base} levels {a.levels}")
-        model.load_state_dict(ck["state_dict"])
+        model.load_state_dict(backbone_state(ck))
         mean, std = ck["normalisation"]["mean"], ck["normalisation"]["std"]
         print(f"[train] initialised from {a.init} (step {ck['step']}, val {ck.get('val')})", flush=True)
     if a.init_onnx:
         from from_onnx import checkpoint_from_onnx
 
         ck = checkpoint_from_onnx(a.init_onnx, a.base, a.levels)
-        model.load_state_dict(ck["state_dict"])
+        model.load_state_dict(backbone_state(ck))
         mean, std = ck["normalisation"]["mean"], ck["normalisation"]["std"]
         print(f"[train] initialised from {a.init_onnx} (BatchNorm folded: identity statistics)", flush=True)
     set_training(model, a.freeze_bn)

@@ -177,13 +177,13 @@ pub fn analyze_scan(
     timings.trace_ms = elapsed_ms(started);
 
     let started = Instant::now();
-    let hair_map = maps.channel(crate::segment::HAIR_CHANNEL).unwrap_or(&[]);
+    let width_map = maps.width_map().map_or(&[][..], |(_, map)| map);
     let measure_error = |source| AnalyzeError::Measure {
         path: scan.path.clone(),
         source,
     };
     let widths = measure_widths(
-        hair_map,
+        width_map,
         maps.width as usize,
         maps.height as usize,
         &traced,

@@ -15,6 +15,9 @@ pub(crate) struct ProfileRule {
     /// A dip at least this fraction of the peak deep followed by a rise at least as large is
     /// the valley between this shaft and a neighbour; the profile ends at the valley floor.
     pub valley_fraction: f64,
+    /// ... unless its floor lies within this distance (px) of the profile's centre: a glossy
+    /// highlight runs along the shaft's axis, where the centreline is.
+    pub axis_dip_px: f64,
 }
 
 /// Width (px) of the shaft through `centre` measured along the unit vector `normal`: the
@@ -66,6 +69,7 @@ fn walk(
 ) -> Option<Vec<f64>> {
     let low = rule.low_fraction * peak;
     let depth = rule.valley_fraction * peak;
+    let axis_steps = (rule.axis_dip_px / rule.step_px).floor() as i64;
     let mut values = Vec::new();
     let (mut max_so_far, mut min_since_max, mut min_index) = (peak, peak, 0);
     let mut k = start;
@@ -76,7 +80,8 @@ fn walk(
         if value <= low {
             return Some(values);
         }
-        if min_since_max <= max_so_far - depth && value >= min_since_max + depth {
+        let floor_k = start + direction * (min_index as i64 + 1);
+        if min_since_max <= max_so_far - depth && floor_k.abs() > axis_steps && value >= min_since_max + depth {
             values.truncate(min_index + 1);
             return Some(values);
         }
@@ -96,6 +101,7 @@ mod tests {
         step_px: 0.25,
         low_fraction: 0.02,
         valley_fraction: 0.1,
+        axis_dip_px: 1.0,
     };
 
     /// A `width × height` map whose columns hold `columns` (repeated on every row).
@@ -123,6 +129,15 @@ mod tests {
         // Two full columns plus the slopes down to the floor at 0.2 (each ½·(1+0.2)·1 px
         // integrated to the floor at x = 4.5) — not the neighbour's three columns.
         assert!((width - 2.1).abs() < 1e-6, "{width}");
+    }
+
+    #[test]
+    fn a_dip_on_the_axis_is_inside_the_shaft() {
+        // A glossy highlight: the probability dips to 0.4 on the shaft's axis (x = 4.5).
+        let data = columns_map(&[0.0, 0.0, 1.0, 1.0, 0.4, 1.0, 1.0, 0.0, 0.0, 0.0], 3);
+        let map = ProbabilityImage::new(&data, 10, 3).unwrap();
+        let width = width_across(&map, [4.5, 1.5], [1.0, 0.0], &RULE).unwrap();
+        assert!((width - 4.4).abs() < 1e-6, "{width}");
     }
 
     #[test]

@@ -2,10 +2,10 @@
 //!
 //! Width is the quantity clinicians track to see miniaturisation reverse, and the one
 //! existing tools overestimate by measuring along the wrong axis or at a blurred edge. Here
-//! each hair is sampled at stations about a pixel apart; at each station the probability is
-//! integrated along the local normal (exact for a soft coverage mask, unchanged by blur),
-//! and the hair's width is the median over the stations that are away from its tips, away
-//! from other hairs, inside the image and not outliers.
+//! each hair is sampled at stations about a pixel apart; at each station the model's coverage
+//! probability is integrated along the local normal (exact for a soft coverage mask, unchanged
+//! by blur), and the hair's width is the median over the stations that are away from its
+//! tips, away from other hairs, inside the image and not outliers.
 
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +42,11 @@ pub struct WidthConfig {
     /// between two shafts; the profile ends at its floor. Default 0.1, above the ripple of
     /// bilinear-sampled coverage.
     pub valley_fraction: f64,
+    /// ... unless the dip's floor lies within this distance (px) of the centreline: that is
+    /// a glossy highlight along the shaft's axis, which lowers the coverage there, and ending
+    /// the profile in it measured half the shaft. Default 1 px, the error of a centreline
+    /// traced on the pixel grid.
+    pub axis_dip_px: f64,
     /// Stations closer to either end of the centreline than this many widths are left out
     /// (tapered, rounded or cut tips). Default 1.
     pub tip_exclusion_widths: f64,
@@ -73,6 +78,7 @@ impl Default for WidthConfig {
             tangent_window_factor: 1.0,
             low_fraction: 0.02,
             valley_fraction: 0.1,
+            axis_dip_px: 1.0,
             tip_exclusion_widths: 1.0,
             crossing_margin_factor: 0.25,
             crossing_margin_px: 1.5,
@@ -95,23 +101,24 @@ pub struct WidthMeasurement {
     pub iqr_px: Option<f64>,
 }
 
-/// Measures the shaft width of each hair (same order as `hairs`) on the `width × height`
-/// hair probability map they were traced on (row-major, pixel (i, j) covering
+/// Measures the shaft width of each hair (same order as `hairs`) on a `width × height`
+/// probability map on the grid they were traced on: the model's coverage channel, or its hair
+/// channel when it has none ([`ProbabilityMaps::width_map`](crate::segment::ProbabilityMaps::width_map); row-major, pixel (i, j) covering
 /// [i, i+1) × [j, j+1), the convention of [`TracedHair::centreline_px`]).
 ///
 /// # Errors
 /// [`MeasureError::SizeMismatch`] if the map does not hold `width × height` values or is
 /// empty.
 pub fn measure_widths(
-    hair_probability: &[f32],
+    coverage: &[f32],
     width: usize,
     height: usize,
     hairs: &[TracedHair],
     config: &WidthConfig,
 ) -> Result<Vec<WidthMeasurement>, MeasureError> {
-    let map = ProbabilityImage::new(hair_probability, width, height).ok_or(MeasureError::SizeMismatch {
+    let map = ProbabilityImage::new(coverage, width, height).ok_or(MeasureError::SizeMismatch {
         expected: width * height,
-        actual: hair_probability.len(),
+        actual: coverage.len(),
         width,
         height,
     })?;
@@ -119,6 +126,7 @@ pub fn measure_widths(
         step_px: config.profile_step_px,
         low_fraction: config.low_fraction,
         valley_fraction: config.valley_fraction,
+        axis_dip_px: config.axis_dip_px,
     };
     let lines: Vec<ArcPolyline> = hairs.iter().map(|h| ArcPolyline::new(&h.centreline_px)).collect();
     let width_at = |s: &Station| width_across(&map, s.point, s.normal, &rule);

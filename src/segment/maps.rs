@@ -1,6 +1,7 @@
 //! The segmentation result: per-channel probability maps at the model's scale, with the
 //! calibration needed to map them back onto the input image.
 
+use super::metadata::{COVERAGE_CHANNEL, HAIR_CHANNEL};
 use super::resample::resize_map;
 use crate::units::PixelSpacing;
 
@@ -34,6 +35,14 @@ impl ProbabilityMaps {
         let index = self.channels.iter().position(|c| c == name)?;
         let plane = self.width as usize * self.height as usize;
         self.data.get(index * plane..(index + 1) * plane)
+    }
+
+    /// The map shaft widths are integrated on, with its channel name: [`COVERAGE_CHANNEL`]
+    /// when the model has one, else [`HAIR_CHANNEL`]; `None` if neither is there.
+    pub fn width_map(&self) -> Option<(&'static str, &[f32])> {
+        [COVERAGE_CHANNEL, HAIR_CHANNEL]
+            .into_iter()
+            .find_map(|name| self.channel(name).map(|map| (name, map)))
     }
 
     /// Channel `name` resampled to the input image's size (`input_height × input_width`,
@@ -74,6 +83,16 @@ mod tests {
         assert_eq!(m.channel("hair").unwrap().len(), 6);
         assert_eq!(m.channel("centreline").unwrap()[0], 6.0 / 12.0);
         assert!(m.channel("scalp").is_none());
+    }
+
+    #[test]
+    fn widths_use_coverage_when_the_model_has_it() {
+        let mut m = maps();
+        assert_eq!(m.width_map().unwrap(), ("hair", m.channel("hair").unwrap()));
+        m.channels[1] = "coverage".into();
+        assert_eq!(m.width_map().unwrap(), ("coverage", m.channel("coverage").unwrap()));
+        m.channels = vec!["scalp".into(), "centreline".into()];
+        assert!(m.width_map().is_none());
     }
 
     #[test]

@@ -10,6 +10,12 @@ use crate::units::PixelSpacing;
 /// Name of the output channel holding the hair probability, which every model must have.
 pub const HAIR_CHANNEL: &str = "hair";
 
+/// Name of the optional output channel holding each pixel's expected hair coverage: trained
+/// with plain cross-entropy (no extra weight on thin or faint hairs, no overlap term), so its
+/// integral across a shaft is the shaft's width. The `hair` channel, trained to reach faint
+/// and thin hairs, paints them wider than they are.
+pub const COVERAGE_CHANNEL: &str = "coverage";
+
 /// Metadata keys a model must carry (written by the training script).
 pub mod keys {
     /// Model name, e.g. `tricho-hairseg`.

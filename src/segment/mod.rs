@@ -15,7 +15,7 @@ mod tiles;
 
 pub use error::ModelError;
 pub use maps::ProbabilityMaps;
-pub use metadata::{keys, ModelMetadata, HAIR_CHANNEL};
+pub use metadata::{keys, ModelMetadata, COVERAGE_CHANNEL, HAIR_CHANNEL};
 pub use model::{default_model_path, HairModel, ModelOptions, Tensor4, DEFAULT_MODEL};
 pub use runtime::{init_runtime, locate_runtime, Runtime, ORT_DYLIB_ENV, ORT_VERSION, PROJECT_LOCAL_RUNTIME};
 pub use tiles::DEFAULT_TILE_PX;
