@@ -275,6 +275,29 @@ fn tapered_tip_does_not_drag_the_median() {
 }
 
 #[test]
+fn glossy_highlight_on_the_axis_of_a_broad_shaft_does_not_halve_it() {
+    // A 16 px shaft whose coverage falls to 0.4 along a 3 px highlight on its axis (y = 28),
+    // with the centreline 1.6 px off the axis, as a broad shaft's skeleton wanders.
+    let (top, bottom, stripe_half, dip) = (20.0, 36.0, 1.5, 0.6);
+    let mut shaft = Canvas::new(100, 56);
+    shaft.paint(|x, y| (10.0..90.0).contains(&x) && (top..bottom).contains(&y));
+    let mut stripe = Canvas::new(100, 56);
+    stripe.paint(|x, y| (10.0..90.0).contains(&x) && (y - 28.0).abs() < stripe_half);
+    for (v, s) in shaft.data.iter_mut().zip(&stripe.data) {
+        *v -= dip * s;
+    }
+    let points = (15..=85).map(|x| [f64::from(x), 29.6]).collect();
+    let m = measure(&shaft, &[hair(points)]);
+    let expected = (bottom - top) - f64::from(dip) * 2.0 * stripe_half;
+    let error = width_of(&m[0]) - expected;
+    println!(
+        "highlighted shaft: measured {:.3} px for {expected} px",
+        width_of(&m[0])
+    );
+    assert!(error.abs() <= SHARP_TOLERANCE_PX, "error {error}");
+}
+
+#[test]
 fn traced_bars_measured_and_summarised() {
     // Two soft bars 3 and 14 px wide at 5 µm/px (15 and 70 µm), traced from the map itself.
     let mut canvas = Canvas::new(160, 120);

@@ -47,6 +47,11 @@ pub struct WidthConfig {
     /// the profile in it measured half the shaft. Default 1 px, the error of a centreline
     /// traced on the pixel grid.
     pub axis_dip_px: f64,
+    /// In the second pass the distance for a dip on the axis grows to this fraction of the
+    /// hair's first-pass width where that is larger: the skeleton of a broad shaft wanders
+    /// off its axis by more than a pixel. Default 0.25: a valley to a touching neighbour of
+    /// similar width lies half a width from the centreline.
+    pub axis_dip_width_fraction: f64,
     /// Stations closer to either end of the centreline than this many widths are left out
     /// (tapered, rounded or cut tips). Default 1.
     pub tip_exclusion_widths: f64,
@@ -79,6 +84,7 @@ impl Default for WidthConfig {
             low_fraction: 0.02,
             valley_fraction: 0.1,
             axis_dip_px: 1.0,
+            axis_dip_width_fraction: 0.25,
             tip_exclusion_widths: 1.0,
             crossing_margin_factor: 0.25,
             crossing_margin_px: 1.5,
@@ -157,6 +163,11 @@ pub fn measure_widths(
                 .max(config.tangent_window_factor * rough);
             let stations = line.stations(config.station_spacing_px, half_window);
             let tip_px = config.tip_exclusion_widths * rough;
+            let hair_rule = ProfileRule {
+                axis_dip_px: config.axis_dip_px.max(config.axis_dip_width_fraction * rough),
+                ..rule
+            };
+            let width_at = |s: &Station| width_across(&map, s.point, s.normal, &hair_rule);
             let reach =
                 |other: usize| (rough + rough_px[other].unwrap_or(0.0)) * reach_factor + config.crossing_margin_px;
             // The farthest any other hair can reach this one: the search square need not be
