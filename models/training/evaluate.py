@@ -24,13 +24,13 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
-    DEFOCUS_BIT, ID_MASK, LIGHT_COLOURS, REPO_ROOT, TRAINING_DIR, VELLUS_MAX_UM, gmac_per_mp,
+    COVERAGE_CHANNEL, DEFOCUS_BIT, ID_MASK, OUTPUT_CHANNELS, LIGHT_COLOURS, REPO_ROOT, TRAINING_DIR, VELLUS_MAX_UM, gmac_per_mp,
     list_phantoms, load_truth, onnx_macs_per_pixel, read_labels, read_metadata, sha256_file,
 )
 
 SCALE_BINS = [(2.5, 3.5), (3.5, 4.5), (4.5, 5.5), (5.5, 6.5), (6.5, 8.01)]
 WIDTH_BINS_UM = [0, 15, 20, 30, 45, 60, 80, 100, 200]
-WIDTH_CHANNELS = ("hair", "coverage")
+WIDTH_CHANNELS = (OUTPUT_CHANNELS[0], COVERAGE_CHANNEL)  # hair, coverage
 STATION_STEP_PX = 2.0
 PROFILE_STEP_PX = 0.25
 PROFILE_MARGIN_PX = 4.0

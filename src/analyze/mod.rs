@@ -177,7 +177,7 @@ pub fn analyze_scan(
     timings.trace_ms = elapsed_ms(started);
 
     let started = Instant::now();
-    let width_map = maps.width_map().map_or(&[][..], |(_, map)| map);
+    let width_map = maps.width_map().unwrap_or(&[]);
     let measure_error = |source| AnalyzeError::Measure {
         path: scan.path.clone(),
         source,

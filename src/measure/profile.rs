@@ -80,8 +80,9 @@ fn walk(
         if value <= low {
             return Some(values);
         }
-        let floor_k = start + direction * (min_index as i64 + 1);
-        if min_since_max <= max_so_far - depth && floor_k.abs() > axis_steps && value >= min_since_max + depth {
+        // The floor is the `min_index`-th sample after `start`.
+        let off_axis = || (start + direction * (min_index as i64 + 1)).abs() > axis_steps;
+        if min_since_max <= max_so_far - depth && value >= min_since_max + depth && off_axis() {
             values.truncate(min_index + 1);
             return Some(values);
         }

@@ -37,12 +37,10 @@ impl ProbabilityMaps {
         self.data.get(index * plane..(index + 1) * plane)
     }
 
-    /// The map shaft widths are integrated on, with its channel name: [`COVERAGE_CHANNEL`]
-    /// when the model has one, else [`HAIR_CHANNEL`]; `None` if neither is there.
-    pub fn width_map(&self) -> Option<(&'static str, &[f32])> {
-        [COVERAGE_CHANNEL, HAIR_CHANNEL]
-            .into_iter()
-            .find_map(|name| self.channel(name).map(|map| (name, map)))
+    /// The map shaft widths are integrated on: [`COVERAGE_CHANNEL`] when the model has one,
+    /// else [`HAIR_CHANNEL`]; `None` if neither is there.
+    pub fn width_map(&self) -> Option<&[f32]> {
+        self.channel(COVERAGE_CHANNEL).or_else(|| self.channel(HAIR_CHANNEL))
     }
 
     /// Channel `name` resampled to the input image's size (`input_height × input_width`,
@@ -88,9 +86,9 @@ mod tests {
     #[test]
     fn widths_use_coverage_when_the_model_has_it() {
         let mut m = maps();
-        assert_eq!(m.width_map().unwrap(), ("hair", m.channel("hair").unwrap()));
+        assert_eq!(m.width_map().unwrap(), m.channel("hair").unwrap());
         m.channels[1] = "coverage".into();
-        assert_eq!(m.width_map().unwrap(), ("coverage", m.channel("coverage").unwrap()));
+        assert_eq!(m.width_map().unwrap(), m.channel("coverage").unwrap());
         m.channels = vec!["scalp".into(), "centreline".into()];
         assert!(m.width_map().is_none());
     }
