@@ -8,7 +8,7 @@
 
 use image::RgbImage;
 
-use super::raster::{colour_distance, dilate, erode, luma};
+use super::raster::{colour_distance, dilate, erode, luma, Window};
 use super::{OverlayKind, OverlayRegion};
 
 /// Radius (px) of the neighbourhood a stroke must stand out from: 15 × 15 px is wider than any
@@ -63,48 +63,6 @@ fn is_synthetic(colour: [u8; 3]) -> bool {
 const HARD_EDGE_RATIO: f64 = 0.6;
 /// How far out (px) the edge test looks: the step at this distance is the "far" step.
 const HARD_EDGE_REACH_PX: usize = 3;
-
-/// A rectangle of the frame (row-major, frame width `w`): the part of the frame around one
-/// candidate stroke that its morphology runs on, or a graphic's bounding box.
-struct Window {
-    x0: usize,
-    y0: usize,
-    width: usize,
-    height: usize,
-}
-
-impl Window {
-    /// The bounding box of `pixels` (frame indices, at least one) widened by `margin`, clipped
-    /// to the frame.
-    fn around<'p>(pixels: impl IntoIterator<Item = &'p usize>, w: usize, h: usize, margin: usize) -> Self {
-        let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
-        for &i in pixels {
-            let (x, y) = (i % w, i / w);
-            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
-        }
-        let (x0, y0) = (x0.saturating_sub(margin), y0.saturating_sub(margin));
-        let (x1, y1) = ((x1 + margin).min(w - 1), (y1 + margin).min(h - 1));
-        Self {
-            x0,
-            y0,
-            width: x1 + 1 - x0,
-            height: y1 + 1 - y0,
-        }
-    }
-
-    /// The window's part of a frame-sized `mask`.
-    fn crop(&self, mask: &[bool], w: usize) -> Vec<bool> {
-        (self.y0..self.y0 + self.height)
-            .flat_map(|y| &mask[y * w + self.x0..y * w + self.x0 + self.width])
-            .copied()
-            .collect()
-    }
-
-    /// Window index of frame index `i` (which must lie inside the window).
-    fn local(&self, i: usize, w: usize) -> usize {
-        (i / w - self.y0) * self.width + i % w - self.x0
-    }
-}
 
 /// Whether the component's outer edge is a hard step (see [`HARD_EDGE_RATIO`]).
 fn has_hard_edge(rgb: &RgbImage, comp: &[usize], inside: impl Fn(usize) -> bool, colour: [u8; 3]) -> bool {

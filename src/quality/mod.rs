@@ -1,7 +1,7 @@
 //! Which pixels of a photo are analysable scalp, and whether the photo is fit to measure.
 //!
 //! Trichoscopy devices burn text bars, captions, scale bars, measurement circles and blank
-//! lines into their photos. They are not hair and they hide the field, so hair counting must
+//! lines into their photos, and many image a round field, black outside. They are not hair and they hide the field, so hair counting must
 //! skip them and density must use the field area without them. [`detect_field`] finds them from
 //! image statistics alone — device graphics are synthetic (flat colour, hard strokes of one
 //! colour), skin always has texture and noise — and [`assess_quality`] then judges focus and
@@ -11,6 +11,7 @@ mod assess;
 mod bands;
 mod graphics;
 mod raster;
+mod surround;
 
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
@@ -36,6 +37,8 @@ pub enum OverlayKind {
     Band,
     /// Thin strokes of one colour over the field: captions, scale bars, measurement circles.
     Graphic,
+    /// The black surround outside the optics' round field of view (corners or a ring).
+    OutsideFieldOfView,
 }
 
 /// One detected overlay: its bounding box and how many pixels it covers (before the
@@ -102,12 +105,15 @@ impl FieldMask {
 
 /// Finds the device overlays of `rgb` and returns the analysable scalp field.
 ///
-/// Blank lines and edge bars are found first (whole lines of one flat colour); device graphics
-/// are then searched among the remaining pixels. Every overlay is widened by
+/// Blank lines and edge bars are found first (whole lines of one flat colour), then the black
+/// surround of a round field of view; device graphics are then searched among the remaining
+/// pixels. Every overlay is widened by
 /// [`OVERLAY_MARGIN_PX`]. Never fails: an image without overlays is all scalp.
 pub fn detect_field(rgb: &RgbImage) -> FieldMask {
     let (w, h) = (rgb.width() as usize, rgb.height() as usize);
-    field_with_noise(rgb, raster::noise_sigma(&raster::luma_plane(rgb), w, h))
+    let luma = raster::luma_plane(rgb);
+    let noise = raster::noise_sigma(&luma, w, h);
+    field_with_noise(rgb, &luma, noise)
 }
 
 /// [`detect_field`] then [`assess_quality`] on its field, with the luma plane and its noise
@@ -116,17 +122,18 @@ pub fn field_and_quality(rgb: &RgbImage, spacing: Option<PixelSpacing>) -> (Fiel
     let (w, h) = (rgb.width() as usize, rgb.height() as usize);
     let luma = raster::luma_plane(rgb);
     let noise = raster::noise_sigma(&luma, w, h);
-    let field = field_with_noise(rgb, noise);
+    let field = field_with_noise(rgb, &luma, noise);
     let quality = assess::assess_luma(&luma, noise, &field, spacing);
     (field, quality)
 }
 
-/// [`detect_field`] given the photo's luma noise σ (grey levels).
-fn field_with_noise(rgb: &RgbImage, noise_sigma: f64) -> FieldMask {
+/// [`detect_field`] given the photo's luma plane and its noise σ (grey levels).
+fn field_with_noise(rgb: &RgbImage, luma: &[f32], noise_sigma: f64) -> FieldMask {
     let (width, height) = rgb.dimensions();
     let (w, h) = (width as usize, height as usize);
     let mut covered = vec![false; w * h];
     let mut overlays = bands::detect_lines(rgb, &mut covered);
+    overlays.extend(surround::detect_surround(luma, w, h, &mut covered));
     overlays.extend(graphics::detect_graphics(rgb, noise_sigma, &mut covered));
     let covered = raster::dilate(&covered, w, h, OVERLAY_MARGIN_PX);
     let scalp: Vec<bool> = covered.iter().map(|c| !c).collect();

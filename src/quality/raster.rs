@@ -1,5 +1,6 @@
-//! Pixel-level helpers shared by the overlay detector and the quality report: luma, square
-//! dilation/erosion, local range and a sensor-noise estimate, all on row-major buffers.
+//! Pixel-level helpers shared by the overlay detectors and the quality report: luma, windows of
+//! the frame, square dilation/erosion, local range and a sensor-noise estimate, all on row-major
+//! buffers.
 
 use image::RgbImage;
 
@@ -16,6 +17,53 @@ pub(crate) fn luma_plane(rgb: &RgbImage) -> Vec<f32> {
 /// Largest per-channel absolute difference between two colours (grey levels).
 pub(crate) fn colour_distance(a: [u8; 3], b: [u8; 3]) -> u8 {
     (0..3).map(|c| a[c].abs_diff(b[c])).max().unwrap_or(0)
+}
+
+/// A rectangle of the frame (row-major, frame width `w`): the part of the frame around one
+/// candidate (a stroke, a dark surround) that its morphology runs on, or a graphic's bounding box.
+pub(crate) struct Window {
+    pub(crate) x0: usize,
+    pub(crate) y0: usize,
+    pub(crate) width: usize,
+    pub(crate) height: usize,
+}
+
+impl Window {
+    /// The bounding box of `pixels` (frame indices, at least one) widened by `margin`, clipped
+    /// to the frame.
+    pub(crate) fn around<'p>(pixels: impl IntoIterator<Item = &'p usize>, w: usize, h: usize, margin: usize) -> Self {
+        let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
+        for &i in pixels {
+            let (x, y) = (i % w, i / w);
+            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+        }
+        let (x0, y0) = (x0.saturating_sub(margin), y0.saturating_sub(margin));
+        let (x1, y1) = ((x1 + margin).min(w - 1), (y1 + margin).min(h - 1));
+        Self {
+            x0,
+            y0,
+            width: x1 + 1 - x0,
+            height: y1 + 1 - y0,
+        }
+    }
+
+    /// The window's part of a frame-sized `mask`.
+    pub(crate) fn crop(&self, mask: &[bool], w: usize) -> Vec<bool> {
+        (self.y0..self.y0 + self.height)
+            .flat_map(|y| &mask[y * w + self.x0..y * w + self.x0 + self.width])
+            .copied()
+            .collect()
+    }
+
+    /// Window index of frame index `i` (which must lie inside the window).
+    pub(crate) fn local(&self, i: usize, w: usize) -> usize {
+        (i / w - self.y0) * self.width + i % w - self.x0
+    }
+
+    /// Frame index of window index `k`.
+    pub(crate) fn frame_index(&self, k: usize, w: usize) -> usize {
+        (self.y0 + k / self.width) * w + self.x0 + k % self.width
+    }
 }
 
 /// Square (Chebyshev) dilation of `mask` by `r` px; separable, border treated as unset.
