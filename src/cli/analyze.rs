@@ -91,7 +91,7 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
     let config = args.classes.analysis_config()?;
     let device = args.device_profile.as_deref().map(DeviceProfile::load).transpose()?;
     let (model_path, audit) = args.model.start_run(&args.out)?;
-    let models = super::WorkerModels::new(&model_path, args.model.ort_dylib.as_deref())?;
+    let models = super::WorkerModels::new(&model_path, args.model.file.ort_dylib.as_deref())?;
     let provenance = models.with(|model| Ok(Provenance::new(model, config.clone())))?;
 
     let (inputs, input_errors) = collect_images(&args.paths);
@@ -116,7 +116,14 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
                 Ok(row) => row,
                 Err(e) => {
                     let message = format!("{e:#}");
-                    bar.suspend(|| eprintln!("error: {}: {message}", input.path.display()));
+                    let path = input.path.display().to_string();
+                    // Load errors already name the file; others get it in front.
+                    let line = if message.contains(&path) {
+                        message.clone()
+                    } else {
+                        format!("{path}: {message}")
+                    };
+                    bar.suspend(|| eprintln!("error: {line}"));
                     SummaryRow::failed(&input.path, &input.output_stem, &message)
                 }
             }

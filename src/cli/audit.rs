@@ -28,7 +28,8 @@ pub struct AuditArgs {
 
 #[derive(Subcommand, Debug)]
 enum AuditCommand {
-    /// Verify DIR/audit.jsonl: chain, input and output files, and a re-run of sampled analyses.
+    /// Verify DIR/audit.jsonl: chain, input and output files, and a re-run of sampled analyses
+    /// (with --model, whose sha256 must be the recorded one).
     Verify(VerifyArgs),
 }
 
@@ -46,13 +47,9 @@ struct VerifyArgs {
     /// Print the report as JSON on stdout.
     #[arg(long)]
     json: bool,
-    /// The ONNX model for re-runs (default: the committed models/hairseg.onnx); its sha256 must
-    /// be the recorded one.
-    #[arg(long)]
-    model: Option<PathBuf>,
-    /// ONNX Runtime library (default: ORT_DYLIB_PATH, the project's .ort/, an installed onnxruntime).
-    #[arg(long)]
-    ort_dylib: Option<PathBuf>,
+    /// The model for re-runs.
+    #[command(flatten)]
+    model: super::ModelFileArgs,
 }
 
 /// Runs `tricho audit`; see the module documentation for exit codes.
@@ -74,8 +71,7 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
 
 fn run_verify(args: &VerifyArgs) -> Result<VerifyReport> {
     let mut rerun = ImageRerun {
-        explicit_model: args.model.clone(),
-        ort_dylib: args.ort_dylib.clone(),
+        files: &args.model,
         model: None,
     };
     let options = VerifyOptions {
@@ -140,23 +136,22 @@ fn render(report: &VerifyReport) -> String {
 }
 
 /// Re-runs `analysis` records with the model, loaded on first use.
-struct ImageRerun {
-    explicit_model: Option<PathBuf>,
-    ort_dylib: Option<PathBuf>,
+struct ImageRerun<'a> {
+    files: &'a super::ModelFileArgs,
     model: Option<HairModel>,
 }
 
-impl ImageRerun {
+impl ImageRerun<'_> {
     fn model(&mut self) -> Result<&mut HairModel, RerunError> {
         if self.model.is_none() {
-            let path = super::model_path(self.explicit_model.clone())?;
-            self.model = Some(HairModel::load(&path, self.ort_dylib.as_deref())?);
+            let path = self.files.path()?;
+            self.model = Some(HairModel::load(&path, self.files.ort_dylib.as_deref())?);
         }
         self.model.as_mut().ok_or_else(|| "model not loaded".into())
     }
 }
 
-impl Rerun for ImageRerun {
+impl Rerun for ImageRerun<'_> {
     fn can_rerun(&self, record: &AuditRecord) -> bool {
         record.event == EventKind::Analysis
     }

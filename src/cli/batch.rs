@@ -76,7 +76,7 @@ pub fn run(args: BatchArgs) -> Result<ExitCode> {
     let manifest = Manifest::load(&args.manifest)?;
     let device = args.device_profile.as_deref().map(DeviceProfile::load).transpose()?;
     let (model_path, audit) = args.model.start_run(&args.out)?;
-    let models = super::WorkerModels::new(&model_path, args.model.ort_dylib.as_deref())?;
+    let models = super::WorkerModels::new(&model_path, args.model.file.ort_dylib.as_deref())?;
     let model = models.with(|model| Ok(ModelRecord::of(model)))?;
     let selected = manifest
         .subjects

@@ -49,12 +49,8 @@ pub struct CompareArgs {
     /// A density change (%) below this is "no detectable change" (default: the measured repeatability).
     #[arg(long)]
     repeatability_pct: Option<f64>,
-    /// The ONNX model (default: the committed models/hairseg.onnx).
-    #[arg(long)]
-    model: Option<PathBuf>,
-    /// ONNX Runtime library (default: ORT_DYLIB_PATH, the project's .ort/, an installed onnxruntime).
-    #[arg(long)]
-    ort_dylib: Option<PathBuf>,
+    #[command(flatten)]
+    model: super::ModelFileArgs,
 }
 
 fn parse_um_per_px(text: &str) -> Result<f64, String> {
@@ -91,10 +87,10 @@ pub fn run(args: CompareArgs) -> Result<ExitCode> {
         compare_config.response = response_with_repeatability(r)?;
     }
     let device = args.device_profile.as_deref().map(DeviceProfile::load).transpose()?;
-    let model_path = super::model_path(args.model.clone())?;
+    let model_path = args.model.path()?;
     super::analyze::prepare_output_folder(&args.out)?;
     let audit = AuditLog::open(&args.out)?;
-    let models = super::WorkerModels::new(&model_path, args.ort_dylib.as_deref())?;
+    let models = super::WorkerModels::new(&model_path, args.model.ort_dylib.as_deref())?;
     let provenance = models.with(|model| {
         Ok(Provenance::new(
             model,

@@ -23,12 +23,8 @@ pub struct EvalArgs {
     /// Write every phantom's score and the summaries here as JSON.
     #[arg(long)]
     json: Option<PathBuf>,
-    /// The ONNX model (default: the committed models/hairseg.onnx).
-    #[arg(long)]
-    model: Option<PathBuf>,
-    /// ONNX Runtime library (default: ORT_DYLIB_PATH, the project's .ort/, an installed onnxruntime).
-    #[arg(long)]
-    ort_dylib: Option<PathBuf>,
+    #[command(flatten)]
+    model: super::ModelFileArgs,
 }
 
 fn score_one(model: &mut HairModel, truth_path: &Path, config: &AnalysisConfig) -> Result<PhantomScore> {
@@ -40,8 +36,8 @@ fn score_one(model: &mut HairModel, truth_path: &Path, config: &AnalysisConfig) 
 /// Scores every phantom and prints the Markdown accuracy table. Exit code 1 if any phantom
 /// could not be scored (the table then covers the others).
 pub fn run(args: EvalArgs) -> Result<ExitCode> {
-    let model_path = super::model_path(args.model.clone())?;
-    let models = super::WorkerModels::new(&model_path, args.ort_dylib.as_deref())?;
+    let model_path = args.model.path()?;
+    let models = super::WorkerModels::new(&model_path, args.model.ort_dylib.as_deref())?;
     let files = files_ending_with(&args.dirs, ".truth.json")?;
     let config = AnalysisConfig::default();
     let (scores, failed) = score_all(&files, &models, |model, path| score_one(model, path, &config));

@@ -27,12 +27,8 @@ pub struct EvalPairsArgs {
     /// Write every pair's score and the summary here as JSON.
     #[arg(long)]
     json: Option<PathBuf>,
-    /// The ONNX model (default: the committed models/hairseg.onnx).
-    #[arg(long)]
-    model: Option<PathBuf>,
-    /// ONNX Runtime library (default: ORT_DYLIB_PATH, the project's .ort/, an installed onnxruntime).
-    #[arg(long)]
-    ort_dylib: Option<PathBuf>,
+    #[command(flatten)]
+    model: super::ModelFileArgs,
 }
 
 fn score_one(model: &mut HairModel, pair_path: &Path, config: &AnalysisConfig) -> Result<PairScore> {
@@ -66,8 +62,8 @@ fn score_one(model: &mut HairModel, pair_path: &Path, config: &AnalysisConfig) -
 /// Scores every pair and prints the Markdown tables. Exit code 1 if any pair could not be
 /// scored (the tables then cover the others).
 pub fn run(args: EvalPairsArgs) -> Result<ExitCode> {
-    let model_path = super::model_path(args.model.clone())?;
-    let models = super::WorkerModels::new(&model_path, args.ort_dylib.as_deref())?;
+    let model_path = args.model.path()?;
+    let models = super::WorkerModels::new(&model_path, args.model.ort_dylib.as_deref())?;
     let files = files_ending_with(&args.dirs, ".pair.json")?;
     let config = AnalysisConfig::default();
     let (scores, failed) = score_all(&files, &models, |model, path| score_one(model, path, &config));

@@ -75,31 +75,43 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Model, runtime and worker options of the commands that analyse photos.
+/// The model and runtime options of every command that runs the model.
 #[derive(clap::Args, Debug)]
-struct ModelArgs {
+struct ModelFileArgs {
     /// The ONNX model (default: the committed models/hairseg.onnx).
     #[arg(long)]
     model: Option<PathBuf>,
     /// ONNX Runtime library (default: ORT_DYLIB_PATH, the project's .ort/, an installed onnxruntime).
     #[arg(long)]
     ort_dylib: Option<PathBuf>,
+}
+
+impl ModelFileArgs {
+    /// The model file: `--model`, else the committed default.
+    fn path(&self) -> Result<PathBuf> {
+        self.model
+            .clone()
+            .or_else(default_model_path)
+            .ok_or_else(|| anyhow!("cannot find {DEFAULT_MODEL}; pass --model PATH"))
+    }
+}
+
+/// Model, runtime and worker options of the commands that analyse folders of photos.
+#[derive(clap::Args, Debug)]
+struct ModelArgs {
+    #[command(flatten)]
+    file: ModelFileArgs,
     /// Images analysed in parallel (default: one per CPU core).
     #[arg(long)]
     jobs: Option<usize>,
 }
 
 impl ModelArgs {
-    /// The model file: `--model`, else the committed default.
-    fn path(&self) -> Result<PathBuf> {
-        model_path(self.model.clone())
-    }
-
     /// What every analysing command does before its models load: finds the model, makes
     /// sure `out` is writable, opens its audit log and sizes the worker pool. Returns the
     /// model file and the log.
     fn start_run(&self, out: &Path) -> Result<(PathBuf, tricho::audit::AuditLog)> {
-        let model_path = self.path()?;
+        let model_path = self.file.path()?;
         analyze::prepare_output_folder(out)?;
         let audit = tricho::audit::AuditLog::open(out)?;
         self.set_up_pool()?;
@@ -117,13 +129,6 @@ impl ModelArgs {
         }
         Ok(())
     }
-}
-
-/// The model to use: `--model` if given, else the committed default.
-fn model_path(explicit: Option<PathBuf>) -> Result<PathBuf> {
-    explicit
-        .or_else(default_model_path)
-        .ok_or_else(|| anyhow!("cannot find {DEFAULT_MODEL}; pass --model PATH"))
 }
 
 /// One loaded model per worker thread for the whole run (ONNX sessions take `&mut self`).

@@ -25,12 +25,8 @@ pub struct SegmentArgs {
     /// Output folder for `<stem>.<channel>.png` (created if missing).
     #[arg(long, default_value = "out")]
     out: PathBuf,
-    /// The ONNX model (default: the committed models/hairseg.onnx).
-    #[arg(long)]
-    model: Option<PathBuf>,
-    /// ONNX Runtime library (default: ORT_DYLIB_PATH, the project's .ort/, an installed onnxruntime).
-    #[arg(long)]
-    ort_dylib: Option<PathBuf>,
+    #[command(flatten)]
+    model: super::ModelFileArgs,
 }
 
 fn segment_one(model: &mut HairModel, image: &Path, spacing: PixelSpacing, out: &Path) -> Result<Vec<PathBuf>> {
@@ -68,10 +64,10 @@ fn segment_one(model: &mut HairModel, image: &Path, spacing: PixelSpacing, out: 
 pub fn run(args: SegmentArgs) -> Result<ExitCode> {
     let spacing = PixelSpacing::new(args.um_per_px)
         .ok_or_else(|| anyhow!("--um-per-px must be a positive number (got {})", args.um_per_px))?;
-    let model_path = super::model_path(args.model.clone())?;
+    let model_path = args.model.path()?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create output folder {}", args.out.display()))?;
-    let models = super::WorkerModels::new(&model_path, args.ort_dylib.as_deref())?;
+    let models = super::WorkerModels::new(&model_path, args.model.ort_dylib.as_deref())?;
     let bar = ProgressBar::new(args.images.len() as u64);
     let results: Vec<(PathBuf, Result<Vec<PathBuf>>)> = args
         .images
