@@ -5,7 +5,9 @@ PHANTOMS` is assigned to the true hair under most of its points in the renderer'
 (hair id per pixel; the topmost hair where hairs overlap). A centreline with fewer than 30 % of
 its points on any hair lies on no hair. Prints per image and in total: true counted hairs,
 traced hairs, traced on no hair, extra pieces of split hairs (traced hairs beyond the first
-assigned to one true hair) and true counted hairs with no traced hair of their own.
+assigned to one true hair), true counted hairs with no traced hair of their own, and how many of
+those are hidden: fewer label pixels than a quarter of their visible length × width (under
+another hair of their unit; no image-based count can see them).
 
     python3 scripts/trace_breakdown.py PHANTOMS DUMP [model|mask]
 
@@ -21,6 +23,7 @@ import numpy as np
 from PIL import Image
 
 ON_HAIR_FRACTION = 0.3
+HIDDEN_AREA_FRACTION = 0.25
 
 
 def breakdown(truth_path, dump_dir, source):
@@ -42,6 +45,16 @@ def breakdown(truth_path, dump_dir, source):
         pieces[Counter(on_hair).most_common(1)[0][0]] += 1
     row["split_pieces"] = sum(n - 1 for n in pieces.values() if n > 1)
     row["missed"] = sum(1 for h in counted if pieces[h] == 0)
+    um_per_px = truth["calibration"]["um_per_px"]
+    area = np.bincount(labels.ravel(), minlength=max(h["id"] for h in truth["hairs"]) + 1)
+    row["missed_hidden"] = sum(
+        1
+        for h in truth["hairs"]
+        if h["id"] in counted
+        and pieces[h["id"]] == 0
+        and area[h["id"]]
+        < HIDDEN_AREA_FRACTION * (h["visible_length_um"] / um_per_px) * max(h["width_um"] / um_per_px, 1.0)
+    )
     return truth["image"]["file"], row
 
 

@@ -6,6 +6,19 @@ pub fn distance(a: [f64; 2], b: [f64; 2]) -> f64 {
     (a[0] - b[0]).hypot(a[1] - b[1])
 }
 
+/// Arc length from the first point to each point of `points` (0 for the first).
+pub fn cumulative_lengths(points: &[[f64; 2]]) -> Vec<f64> {
+    let mut lengths = Vec::with_capacity(points.len());
+    let mut total = 0.0;
+    for (k, &p) in points.iter().enumerate() {
+        if k > 0 {
+            total += distance(points[k - 1], p);
+        }
+        lengths.push(total);
+    }
+    lengths
+}
+
 /// Total length of a polyline.
 pub fn polyline_length(points: &[[f64; 2]]) -> f64 {
     points.windows(2).map(|s| distance(s[0], s[1])).sum()

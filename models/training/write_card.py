@@ -177,7 +177,7 @@ ONNX Runtime (CPU execution provider), input {sp['input']} at the native scale, 
 - `coverage` is calibrated over all training pixels, boundary and detection uncertainty together:
   where the network is unsure whether a shaft is there at all (white or blond hair on pale skin)
   coverage stays below 1 inside it, and the width integrated across it comes out low (on tricho's
-  eval phantoms terminal-width MAE is 23.8 µm for white and 20.1 µm for blond hair, 13.3 µm for black).
+  eval phantoms terminal-width MAE is 23.0 µm for white and 19.1 µm for blond hair, 14.3 µm for black).
 - Pixel metrics are for the `hair` channel only; the `centreline` channel has no accuracy target
   (validation centreline Dice at the chosen checkpoint {_f(best.get('centre_dice'), 3)}).
 """

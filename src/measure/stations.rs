@@ -2,7 +2,7 @@
 //! with the local normal (perpendicular to the chord over a window centred on it, which
 //! for a circular arc is exactly the tangent's normal at the station).
 
-use crate::geometry::distance;
+use crate::geometry::{cumulative_lengths, distance};
 
 /// A point on a centreline with its unit normal.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -25,15 +25,10 @@ pub(crate) struct ArcPolyline<'a> {
 impl<'a> ArcPolyline<'a> {
     /// Parameterises `points`.
     pub(crate) fn new(points: &'a [[f64; 2]]) -> Self {
-        let mut cumulative_px = Vec::with_capacity(points.len());
-        let mut total = 0.0;
-        for (k, &p) in points.iter().enumerate() {
-            if k > 0 {
-                total += distance(points[k - 1], p);
-            }
-            cumulative_px.push(total);
+        Self {
+            points,
+            cumulative_px: cumulative_lengths(points),
         }
-        Self { points, cumulative_px }
     }
 
     /// Total length (px).

@@ -17,6 +17,8 @@ use crate::probability_image::ProbabilityImage;
 
 /// Shortest stretch (px) of chain used to measure an end's direction.
 const MIN_END_SPAN_PX: f64 = 6.0;
+/// Length of a chain's last stretch, in radii of its end, left out of the end's direction.
+const HOOK_RADII: f64 = 2.0;
 
 /// Limits on which chain ends may be joined.
 #[derive(Debug, Clone, Copy)]
@@ -43,6 +45,11 @@ type ChainEnd = (usize, usize);
 type EndGeometry = ([f64; 2], [f64; 2], f64);
 
 /// The [`EndGeometry`] of end `end` of `chain`, or `None` for a chain without length.
+///
+/// The direction is that of the stretch from `hook` to `hook + span` px behind the tip, and the
+/// tip is projected onto that line: the last pixels of a skeleton often hook sideways (into a
+/// blob, a crossing, the residue of an overlay line), and a hooked tip would put the two ends of
+/// one hair off each other's line.
 fn end_geometry(chain: &Chain, end: usize, graph: &Graph) -> Option<EndGeometry> {
     let radius = graph.nodes.get(chain.end_nodes[end])?.radius_px;
     let points: Vec<[f64; 2]> = if end == 1 {
@@ -52,13 +59,20 @@ fn end_geometry(chain: &Chain, end: usize, graph: &Graph) -> Option<EndGeometry>
     };
     let tip = *points.first()?;
     let span = (2.0 * radius).max(MIN_END_SPAN_PX);
-    let back = points
-        .iter()
-        .copied()
-        .find(|&p| distance(p, tip) >= span)
-        .or_else(|| points.last().copied())?;
-    let length = distance(tip, back);
-    (length > 0.0).then(|| (tip, [(tip[0] - back[0]) / length, (tip[1] - back[1]) / length], radius))
+    let hook = HOOK_RADII * radius;
+    let along = |from: f64| points.iter().copied().find(|&p| distance(p, tip) >= from);
+    let (near, back) = match (along(hook), along(hook + span)) {
+        (Some(near), Some(back)) => (near, back),
+        _ => (tip, along(span).or_else(|| points.last().copied())?),
+    };
+    let length = distance(near, back);
+    if length <= 0.0 {
+        return None;
+    }
+    let direction = [(near[0] - back[0]) / length, (near[1] - back[1]) / length];
+    let ahead = (tip[0] - back[0]) * direction[0] + (tip[1] - back[1]) * direction[1];
+    let projected = [back[0] + ahead * direction[0], back[1] + ahead * direction[1]];
+    Some((projected, direction, radius))
 }
 
 fn angle(a: [f64; 2], b: [f64; 2]) -> f64 {
@@ -260,6 +274,22 @@ mod tests {
         let line = &joined[0].points;
         let xs = [line[0][0], line[line.len() - 1][0]];
         assert!(xs.contains(&0.0) && xs.contains(&60.0), "{xs:?}");
+    }
+
+    #[test]
+    fn pieces_whose_tips_hook_sideways_still_join() {
+        // Each skeleton piece turns off by 3 px in its last pixels, as it does into a blob.
+        let hooked = |from: [f64; 2], to: [f64; 2], hook_to: [f64; 2]| {
+            let mut chain = segment(from, to);
+            chain.points.push(hook_to);
+            chain
+        };
+        let chains = vec![
+            hooked([0.0, 10.0], [30.0, 10.0], [31.0, 13.0]),
+            hooked([70.0, 10.0], [40.0, 10.0], [39.0, 7.0]),
+        ];
+        let joined = bridge_gaps(chains, &[[true; 2]; 2], &graph_with_radius(2.0), &LIMITS, NO_EVIDENCE);
+        assert_eq!(joined.len(), 1);
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! hair (glossy highlights) are filled, the hair mask is thinned to a skeleton, the skeleton
 //! becomes a graph of line ends and junctions, spurs are pruned against the local hair radius,
 //! junctions that thinning split are merged, and at every junction the branches are paired by
-//! direction continuity so that crossing hairs pass straight through. A hair crossing the whole
+//! direction continuity so that crossing hairs pass straight through; a chain that turns back on
+//! itself (two hairs of one opening traced as a V) is cut at the turn. A hair crossing the whole
 //! field is one chain and counts once. Pieces of one hair that the segmentation broke apart
 //! (faint stretches, crossings) are joined where their ends face each other across a short gap,
 //! or across a device overlay that hides them. The model's centreline channel is used only as
@@ -16,6 +17,7 @@ mod bridge;
 mod chain;
 mod graph;
 mod grid;
+mod kink;
 mod pairing;
 mod skeleton;
 mod split;
@@ -254,6 +256,7 @@ pub fn trace_hairs(
     for c in &mut chains {
         chain::extend_free_ends(c, &graph, &mask);
     }
+    let chains = kink::cut_at_kinks(chains, &mut graph, &radius_px, width);
     // Free ends and ends left unpaired at a junction may both be a hair interrupted
     // there; only ends leaving the image may not be joined.
     let joinable: Vec<[bool; 2]> = chains
