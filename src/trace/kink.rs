@@ -7,10 +7,10 @@ use super::chain::Chain;
 use super::graph::{Graph, Node};
 use crate::geometry::cumulative_lengths;
 
-/// Turn (degrees) beyond which a chain is cut: a turn back. Sharper cuts (90°, 120°) also cut
+/// Turn (degrees) beyond which a chain is cut: a turn back. Lower limits (90°, 120°) also cut
 /// chains zigzagging through dense crossings into pieces that each count, and made the count
-/// worse on the validation phantoms (median / p90 |error| 20.7 / 45.7 % → 20.8 / 61.8 % at 90°,
-/// 20.0 / 54.6 % at 120°; 20.7 / 46.9 % at 150°). Crossings are straightened before this and
+/// worse on the validation phantoms (median / p90 |error| without the cut 20.7 / 45.7 %; 20.8 /
+/// 61.8 % at 90°, 20.0 / 54.6 % at 120°, 20.7 / 46.9 % at 150°). Crossings are straightened before this and
 /// bridged gaps turn by at most `TraceConfig::max_turn_deg`.
 const MAX_TURN_DEG: f64 = 150.0;
 /// The turn at a point is measured between the stretches this many local radii long on
