@@ -6,6 +6,13 @@ pub fn distance(a: [f64; 2], b: [f64; 2]) -> f64 {
     (a[0] - b[0]).hypot(a[1] - b[1])
 }
 
+/// Angle (radians, 0 to π) between the vectors `u` and `v`, of any non-zero lengths.
+pub fn angle_between(u: [f64; 2], v: [f64; 2]) -> f64 {
+    let cross = u[0] * v[1] - u[1] * v[0];
+    let dot = u[0] * v[0] + u[1] * v[1];
+    cross.abs().atan2(dot)
+}
+
 /// Arc length from the first point to each point of `points` (0 for the first).
 pub fn cumulative_lengths(points: &[[f64; 2]]) -> Vec<f64> {
     let mut lengths = Vec::with_capacity(points.len());

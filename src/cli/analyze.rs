@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use tricho::analyze::{analyze_scan, collect_images, AnalysisConfig, ImageInput};
 use tricho::audit::{analysis_event, summary_export_event, AnalysisSettings, AuditLog};
 use tricho::report::{draw_overlay, write_summary_csv, ImageReport, Provenance, SummaryRow};
-use tricho::scan::{load_scan, resolve_calibration, validate_um_per_px, DeviceProfile};
+use tricho::scan::{load_scan, resolve_calibration, validate_um_per_px, DeviceProfile, ScanError};
 use tricho::segment::HairModel;
 
 /// Arguments of `tricho analyze`.
@@ -116,12 +116,11 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
                 Ok(row) => row,
                 Err(e) => {
                     let message = format!("{e:#}");
-                    let path = input.path.display().to_string();
-                    // Load errors already name the file; others get it in front.
-                    let line = if message.contains(&path) {
+                    // Every load error names its file; other errors get it in front.
+                    let line = if e.is::<ScanError>() {
                         message.clone()
                     } else {
-                        format!("{path}: {message}")
+                        format!("{}: {message}", input.path.display())
                     };
                     bar.suspend(|| eprintln!("error: {line}"));
                     SummaryRow::failed(&input.path, &input.output_stem, &message)

@@ -12,7 +12,7 @@
 use super::chain::Chain;
 use super::graph::Graph;
 use super::units::root;
-use crate::geometry::distance;
+use crate::geometry::{angle_between, distance};
 use crate::probability_image::ProbabilityImage;
 
 /// Shortest stretch (px) of chain used to measure an end's direction.
@@ -75,10 +75,6 @@ fn end_geometry(chain: &Chain, end: usize, graph: &Graph) -> Option<EndGeometry>
     Some((projected, direction, radius))
 }
 
-fn angle(a: [f64; 2], b: [f64; 2]) -> f64 {
-    (a[0] * b[0] + a[1] * b[1]).clamp(-1.0, 1.0).acos()
-}
-
 /// What the tracer knows about the gap between two chain ends.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct GapEvidence<'a> {
@@ -107,7 +103,7 @@ fn join_cost(a: EndGeometry, b: EndGeometry, limits: &BridgeLimits, evidence: &G
     } else {
         limits.max_turn_rad / 2.0
     };
-    let opposed = angle(da, [-db[0], -db[1]]);
+    let opposed = angle_between(da, [-db[0], -db[1]]);
     if opposed > max_turn {
         return None;
     }
@@ -116,7 +112,7 @@ fn join_cost(a: EndGeometry, b: EndGeometry, limits: &BridgeLimits, evidence: &G
         return Some(opposed);
     }
     let across = [(pb[0] - pa[0]) / gap, (pb[1] - pa[1]) / gap];
-    let (turn_a, turn_b) = (angle(da, across), angle(db, [-across[0], -across[1]]));
+    let (turn_a, turn_b) = (angle_between(da, across), angle_between(db, [-across[0], -across[1]]));
     if turn_a.max(turn_b) > max_turn / 2.0 {
         return None;
     }

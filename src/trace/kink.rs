@@ -5,7 +5,8 @@
 
 use super::chain::Chain;
 use super::graph::{Graph, Node};
-use crate::geometry::cumulative_lengths;
+use super::grid::BinaryImage;
+use crate::geometry::{angle_between, cumulative_lengths};
 
 /// Turn (degrees) beyond which a chain is cut: a turn back. Lower limits (90°, 120°) also cut
 /// chains zigzagging through dense crossings into pieces that each count, and made the count
@@ -22,13 +23,14 @@ const MIN_SPAN_PX: f64 = 6.0;
 /// `chains` with every chain cut at each point where it turns back. Both pieces at a cut end
 /// at a new (dead) node of `graph` at that point, with the local radius, so later stages can
 /// still look up the end's radius and group the two pieces as hairs ending together.
-pub(crate) fn cut_at_kinks(chains: Vec<Chain>, graph: &mut Graph, radius_px: &[f64], width: usize) -> Vec<Chain> {
+/// `radius_px` is each pixel's distance to the background of `mask`.
+pub(crate) fn cut_at_kinks(chains: Vec<Chain>, graph: &mut Graph, mask: &BinaryImage, radius_px: &[f64]) -> Vec<Chain> {
+    let radius_at = |p: [f64; 2]| {
+        mask.index(p[0].floor() as i64, p[1].floor() as i64)
+            .map_or(1.0, |i| radius_px[i])
+    };
     let mut out = Vec::with_capacity(chains.len());
     for chain in chains {
-        let radius_at = |p: [f64; 2]| {
-            let (x, y) = (p[0].floor().max(0.0) as usize, p[1].floor().max(0.0) as usize);
-            radius_px.get(y * width + x.min(width - 1)).copied().unwrap_or(1.0)
-        };
         let cuts = kinks(&chain.points, &radius_at);
         if cuts.is_empty() {
             out.push(chain);
@@ -70,11 +72,15 @@ fn kinks(points: &[[f64; 2]], radius_at: &impl Fn([f64; 2]) -> f64) -> Vec<usize
     let mut run: Option<(usize, f64)> = None;
     for i in 0..points.len() {
         let span = (SPAN_RADII * radius_at(points[i])).max(MIN_SPAN_PX);
-        let back = (0..i).rev().find(|&j| arc[i] - arc[j] >= span);
-        let ahead = (i + 1..points.len()).find(|&k| arc[k] - arc[i] >= span);
-        let turn = match (back, ahead) {
-            (Some(j), Some(k)) => turn_angle(points[j], points[i], points[k]),
-            _ => 0.0,
+        // The nearest points at least `span` behind and ahead (arc length only grows).
+        let back = arc[..i].partition_point(|&a| arc[i] - a >= span).checked_sub(1);
+        let ahead = i + 1 + arc[i + 1..].partition_point(|&a| a - arc[i] < span);
+        let turn = match back.filter(|_| ahead < points.len()) {
+            Some(j) => {
+                let (a, b, c) = (points[j], points[i], points[ahead]);
+                angle_between([b[0] - a[0], b[1] - a[1]], [c[0] - b[0], c[1] - b[1]])
+            }
+            None => 0.0,
         };
         if turn > limit {
             if run.is_none_or(|(_, sharpest)| turn > sharpest) {
@@ -86,14 +92,6 @@ fn kinks(points: &[[f64; 2]], radius_at: &impl Fn([f64; 2]) -> f64) -> Vec<usize
     }
     cuts.extend(run.map(|(at, _)| at));
     cuts
-}
-
-/// Angle (radians) between the directions `a → b` and `b → c`.
-fn turn_angle(a: [f64; 2], b: [f64; 2], c: [f64; 2]) -> f64 {
-    let (u, v) = ([b[0] - a[0], b[1] - a[1]], [c[0] - b[0], c[1] - b[1]]);
-    let cross = u[0] * v[1] - u[1] * v[0];
-    let dot = u[0] * v[0] + u[1] * v[1];
-    cross.atan2(dot).abs()
 }
 
 #[cfg(test)]
@@ -132,8 +130,14 @@ mod tests {
 
     const WIDTH: usize = 100;
 
-    fn radii() -> Vec<f64> {
-        vec![2.0; WIDTH * WIDTH]
+    /// A frame of hair everywhere, 2 px from the background.
+    fn frame() -> (BinaryImage, Vec<f64>) {
+        let mask = BinaryImage {
+            width: WIDTH,
+            height: WIDTH,
+            data: vec![true; WIDTH * WIDTH],
+        };
+        (mask, vec![2.0; WIDTH * WIDTH])
     }
 
     #[test]
@@ -142,7 +146,8 @@ mod tests {
         let mut points = line([40.0, 10.0], [50.0, 80.0]);
         points.extend(line([50.0, 80.0], [60.0, 10.0]).into_iter().skip(1));
         let mut graph = empty_graph();
-        let cut = cut_at_kinks(vec![chain(points)], &mut graph, &radii(), WIDTH);
+        let (mask, radii) = frame();
+        let cut = cut_at_kinks(vec![chain(points)], &mut graph, &mask, &radii);
         assert_eq!(cut.len(), 2);
         for piece in &cut {
             let apex = piece
@@ -172,7 +177,8 @@ mod tests {
             })
             .collect();
         let mut graph = empty_graph();
-        let cut = cut_at_kinks(vec![chain(straight), chain(arc)], &mut graph, &radii(), WIDTH);
+        let (mask, radii) = frame();
+        let cut = cut_at_kinks(vec![chain(straight), chain(arc)], &mut graph, &mask, &radii);
         assert_eq!(cut.len(), 2);
         assert_eq!(graph.nodes.len(), 1);
     }
@@ -183,6 +189,7 @@ mod tests {
         let mut points = line([10.0, 10.0], [50.0, 80.0]);
         points.extend(line([50.0, 80.0], [90.0, 10.0]).into_iter().skip(1));
         let mut graph = empty_graph();
-        assert_eq!(cut_at_kinks(vec![chain(points)], &mut graph, &radii(), WIDTH).len(), 1);
+        let (mask, radii) = frame();
+        assert_eq!(cut_at_kinks(vec![chain(points)], &mut graph, &mask, &radii).len(), 1);
     }
 }

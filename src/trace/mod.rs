@@ -256,7 +256,7 @@ pub fn trace_hairs(
     for c in &mut chains {
         chain::extend_free_ends(c, &graph, &mask);
     }
-    let chains = kink::cut_at_kinks(chains, &mut graph, &radius_px, width);
+    let chains = kink::cut_at_kinks(chains, &mut graph, &mask, &radius_px);
     // Free ends and ends left unpaired at a junction may both be a hair interrupted
     // there; only ends leaving the image may not be joined.
     let joinable: Vec<[bool; 2]> = chains
