@@ -18,6 +18,7 @@ pub mod quality;
 pub mod report;
 pub mod scan;
 pub mod segment;
+pub mod skin_texture;
 pub mod synth;
 pub mod trace;
 pub mod units;

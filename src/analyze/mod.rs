@@ -21,6 +21,7 @@ use crate::measure::{
 use crate::quality::{field_and_quality, FieldMask, QualityFlag, QualityReport};
 use crate::scan::{Calibration, LoadConfig, Scan};
 use crate::segment::{HairModel, ModelError, ProbabilityMaps};
+use crate::skin_texture::SkinTexture;
 use crate::trace::{trace_maps, TraceConfig, TraceError};
 pub use inputs::{collect_images, ImageInput, InputError, IMAGE_EXTENSIONS, OWN_OUTPUT_SUFFIXES};
 pub use per_thread::PerThread;
@@ -97,6 +98,8 @@ pub struct ImageAnalysis {
     /// The segmentation at the model's scale, zero outside the field: kept so that a
     /// comparison can look for a hair at one visit where it was traced only at the other.
     pub maps: ProbabilityMaps,
+    /// The skin on the maps' grid: kept so that a comparison can align the visits on it.
+    pub texture: SkinTexture,
     /// Time per stage.
     pub timings: StageTimings,
 }
@@ -167,6 +170,7 @@ pub fn analyze_scan(
             source,
         })?;
     let hidden = mask_outside_field(&mut maps, &field);
+    let texture = SkinTexture::new(&scan.rgb, &maps, &hidden);
     timings.segment_ms = elapsed_ms(started);
 
     let started = Instant::now();
@@ -212,6 +216,7 @@ pub fn analyze_scan(
         metrics,
         warnings,
         maps,
+        texture,
         timings,
     })
 }

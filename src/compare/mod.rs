@@ -13,6 +13,7 @@ pub mod field;
 pub mod matching;
 pub mod register;
 pub mod response;
+pub mod texture;
 pub mod transform;
 
 use std::time::Instant;
@@ -151,11 +152,13 @@ pub fn compare_visits(
             lines: &lines_b,
             width: baseline.field.width,
             height: baseline.field.height,
+            texture: Some(&baseline.texture),
         },
         VisitLines {
             lines: &lines_f,
             width: followup.field.width,
             height: followup.field.height,
+            texture: Some(&followup.texture),
         },
         expected_scale,
         tolerance_px,

@@ -26,7 +26,9 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::fft::{fft_2d, Complex};
+use super::texture::refine_on_skin;
 use super::transform::Similarity;
+use crate::skin_texture::SkinTexture;
 
 /// Settings of the registration. Defaults are documented per field.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -62,6 +64,9 @@ pub struct RegisterConfig {
     /// the frame corners). Set false when the calibrations are nominal and the
     /// magnification may really differ between visits.
     pub scale_from_calibration: bool,
+    /// Refine the hair-based pose on the two visits' skin (pores, pigment dots, skin lines)
+    /// and keep the refinement where the skin shows it clearly. Default true.
+    pub refine_on_skin: bool,
 }
 
 impl Default for RegisterConfig {
@@ -76,6 +81,7 @@ impl Default for RegisterConfig {
             icp_iterations: 40,
             candidates: 3,
             scale_from_calibration: true,
+            refine_on_skin: true,
         }
     }
 }
@@ -137,6 +143,15 @@ pub struct Registration {
     /// Best coarse correlation over the best one at a clearly different pose (≥ 1; near 1
     /// means the coarse search was ambiguous).
     pub coarse_peak_ratio: f64,
+    /// Whether the hair-based pose was refined on the skin (the skin showed the refined pose
+    /// clearly; see [`super::texture`]).
+    pub refined_on_skin: bool,
+    /// Correlation of the two visits' band-passed skin at the skin-refined pose, if the skins
+    /// overlapped enough to measure it.
+    pub skin_correlation: Option<f64>,
+    /// Mean skin correlation at poses 12 texture px (120 µm at the model's scale) away from it:
+    /// what the skin shows by chance.
+    pub skin_sidelobe_correlation: Option<f64>,
 }
 
 /// One visit's centrelines and frame.
@@ -148,7 +163,13 @@ pub struct VisitLines<'a> {
     pub width: u32,
     /// Frame height (px).
     pub height: u32,
+    /// The visit's skin, to refine the hair-based pose on (see [`super::texture`]).
+    pub texture: Option<&'a SkinTexture>,
 }
+
+/// Share of the hair pose's inlier fraction that the skin-refined pose must keep: the skin
+/// corrects the pose within the hairs' tolerance, it does not overrule them.
+const MIN_SKIN_HAIR_AGREEMENT: f64 = 0.9;
 
 /// Registers `followup` onto `baseline`.
 ///
@@ -209,7 +230,21 @@ pub fn register(
             best = Some((inliers, refined));
         }
     }
-    let transform = best.map_or(Similarity::IDENTITY, |(_, t)| t);
+    let hair_pose = best.map_or(Similarity::IDENTITY, |(_, t)| t);
+    let skin = match (baseline.texture, followup.texture) {
+        (Some(b), Some(f)) if config.refine_on_skin => refine_on_skin(b, f, &hair_pose),
+        _ => None,
+    };
+    // the skin's pose must also be the hairs': two independent cues agreeing
+    let (hair_inliers, _) = inlier_stats(&nearest, &follow_points, &hair_pose, tolerance_px);
+    let refined_on_skin = skin.is_some_and(|fit| {
+        let (inliers, _) = inlier_stats(&nearest, &follow_points, &fit.transform, tolerance_px);
+        fit.is_clear() && inliers >= MIN_SKIN_HAIR_AGREEMENT * hair_inliers
+    });
+    let transform = match skin {
+        Some(fit) if refined_on_skin => fit.transform,
+        _ => hair_pose,
+    };
     let fitted_scale = match fixed_scale {
         Some(_) => icp(
             &nearest,
@@ -244,6 +279,9 @@ pub fn register(
         confidence,
         residual_rms_px,
         coarse_peak_ratio: coarse.peak_ratio,
+        refined_on_skin,
+        skin_correlation: skin.map(|fit| fit.correlation),
+        skin_sidelobe_correlation: skin.map(|fit| fit.sidelobe_correlation),
     })
 }
 
@@ -886,11 +924,13 @@ mod tests {
                 lines: &baseline,
                 width: w as u32,
                 height: h as u32,
+                texture: None,
             },
             VisitLines {
                 lines: &followup,
                 width: w as u32,
                 height: h as u32,
+                texture: None,
             },
             None,
             2.0,
@@ -900,6 +940,70 @@ mod tests {
         let error = found.followup_to_baseline.mean_corner_distance_px(&truth, w, h);
         assert!(error < 2.0, "corner error {error:.2} px, found {found:?}");
         assert!(found.confidence > 0.5, "{found:?}");
+    }
+
+    #[test]
+    fn skin_refines_the_hair_pose_only_where_the_hairs_agree() {
+        use crate::skin_texture::blob_skin;
+        let (w, h) = (320.0, 240.0);
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let scalp = random_hairs(&mut rng, 40, w, h);
+        let truth = Similarity::about(
+            1.0,
+            4f64.to_radians(),
+            [w / 2.0, h / 2.0],
+            [w / 2.0 + 12.0, h / 2.0 - 9.0],
+        );
+        let to_follow = truth.inverse();
+        let baseline = inside_frame(scalp.clone(), w, h);
+        // each follow-up hair traced up to 2 px off its baseline course (growth, tracing noise)
+        let followup = inside_frame(
+            scalp
+                .iter()
+                .map(|l| {
+                    let (dx, dy) = (rng.random_range(-2.0..2.0), rng.random_range(-2.0..2.0));
+                    l.iter().map(|&p| to_follow.apply([p[0] + dx, p[1] + dy])).collect()
+                })
+                .collect(),
+            w,
+            h,
+        );
+        let skin_b = blob_skin(w as u32, h as u32, &Similarity::IDENTITY, 1.0);
+        let register_with = |skin_f: Option<&SkinTexture>| {
+            let visit = |lines, texture| VisitLines {
+                lines,
+                width: w as u32,
+                height: h as u32,
+                texture,
+            };
+            register(
+                visit(&baseline, skin_f.map(|_| &skin_b)),
+                visit(&followup, skin_f),
+                Some(1.0),
+                2.0,
+                &RegisterConfig::default(),
+            )
+            .unwrap()
+        };
+        let hairs_only = register_with(None)
+            .followup_to_baseline
+            .mean_corner_distance_px(&truth, w, h);
+        // the skin seen through the true pose, under another lamp: used
+        let found = register_with(Some(&blob_skin(w as u32, h as u32, &truth, 0.7)));
+        let error = found.followup_to_baseline.mean_corner_distance_px(&truth, w, h);
+        assert!(
+            found.refined_on_skin && error < 0.2 && error < hairs_only,
+            "corner error {error:.2} px (hairs only {hairs_only:.2} px), {found:?}"
+        );
+        // a skin showing a pose 6 px away (clearly, but the hairs disagree): the hairs win
+        let elsewhere = Similarity::from_params(1.0, 0.0, 6.0, 0.0).compose(&truth);
+        let found = register_with(Some(&blob_skin(w as u32, h as u32, &elsewhere, 0.7)));
+        let error = found.followup_to_baseline.mean_corner_distance_px(&truth, w, h);
+        assert!(
+            !found.refined_on_skin && (error - hairs_only).abs() < 1e-9,
+            "corner error {error:.2} px, {found:?}"
+        );
+        assert!(found.skin_correlation.is_some_and(|c| c > 0.5), "{found:?}");
     }
 
     #[test]
@@ -946,6 +1050,7 @@ mod tests {
             lines: &lines,
             width: 64,
             height: 64,
+            texture: None,
         };
         assert!(matches!(
             register(visit, visit, None, 2.0, &RegisterConfig::default()),

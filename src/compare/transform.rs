@@ -50,6 +50,14 @@ impl Similarity {
         Self::from_params(ia, ib, -(ia * tx - ib * ty), -(ib * tx + ia * ty))
     }
 
+    /// `self` after `first`: the transform that applies `first`, then `self`.
+    pub fn compose(&self, first: &Self) -> Self {
+        let (a1, b1) = (self.matrix[0][0], self.matrix[1][0]);
+        let (a2, b2) = (first.matrix[0][0], first.matrix[1][0]);
+        let shift = self.apply(first.shift_px());
+        Self::from_params(a1 * a2 - b1 * b2, a1 * b2 + b1 * a2, shift[0], shift[1])
+    }
+
     /// Isotropic scale factor.
     pub fn scale(&self) -> f64 {
         self.matrix[0][0].hypot(self.matrix[1][0])
@@ -94,5 +102,14 @@ mod tests {
         let back = t.inverse().apply(t.apply(p));
         assert!((back[0] - p[0]).abs() < 1e-9 && (back[1] - p[1]).abs() < 1e-9);
         assert!(t.mean_corner_distance_px(&t, 640.0, 480.0) < 1e-12);
+        let u = Similarity::about(0.97, -4f64.to_radians(), [10.0, 20.0], [-5.0, 33.0]);
+        let (direct, composed) = (u.apply(t.apply(p)), u.compose(&t).apply(p));
+        assert!((direct[0] - composed[0]).abs() < 1e-9 && (direct[1] - composed[1]).abs() < 1e-9);
+        assert!(
+            t.inverse()
+                .compose(&t)
+                .mean_corner_distance_px(&Similarity::IDENTITY, 640.0, 480.0)
+                < 1e-9
+        );
     }
 }

@@ -113,6 +113,12 @@ pub struct RegistrationRecord {
     pub residual_rms_px: f64,
     /// Best coarse peak over the best clearly different pose.
     pub coarse_peak_ratio: f64,
+    /// Whether the hair-based pose was refined on the skin.
+    pub refined_on_skin: bool,
+    /// Correlation (−1…1) of the two visits' band-passed skin at the skin-refined pose.
+    pub skin_correlation: Option<f64>,
+    /// The same 120 µm (at the model's scale) away from that pose: what the skin shows by chance.
+    pub skin_sidelobe_correlation: Option<f64>,
     /// Common field area / baseline field area.
     pub overlap_fraction: f64,
     /// Common field area (baseline px).
@@ -197,6 +203,9 @@ impl ComparisonReport {
                 tolerance_px: r.tolerance_px,
                 residual_rms_px: r.residual_rms_px,
                 coarse_peak_ratio: r.coarse_peak_ratio,
+                refined_on_skin: r.refined_on_skin,
+                skin_correlation: r.skin_correlation,
+                skin_sidelobe_correlation: r.skin_sidelobe_correlation,
                 overlap_fraction: common.overlap_fraction,
                 common_area_px: common.area_px,
                 common_area_mm2: common.area_mm2,
