@@ -18,14 +18,14 @@ use crate::measure::{
     compute_metrics, measure_widths, measured_hairs, ImageMetrics, MeasureConfig, MeasureError, MeasuredHair,
     WidthConfig,
 };
-use crate::quality::{field_and_quality, FieldMask, QualityFlag, QualityReport};
+use crate::quality::{assess_quality, field_and_quality, FieldMask, QualityFlag, QualityReport};
 use crate::scan::{Calibration, LoadConfig, Scan};
 use crate::segment::{HairModel, ModelError, ProbabilityMaps};
 use crate::skin_texture::SkinTexture;
 use crate::trace::{trace_maps, TraceConfig, TraceError};
 pub use inputs::{collect_images, ImageInput, InputError, IMAGE_EXTENSIONS, OWN_OUTPUT_SUFFIXES};
 pub use per_thread::PerThread;
-use resolution::{in_field, mask_outside_field};
+use resolution::{in_field, mask_outside_field, shows_hair};
 
 /// The message of a caught panic (`catch_unwind`'s payload), empty if it carries none: front
 /// doors turn a panic on one photo into that photo's error.
@@ -156,7 +156,7 @@ pub fn analyze_scan(
     let mut timings = StageTimings::default();
     let mut warnings = Vec::new();
     let started = Instant::now();
-    let (field, mut quality) = field_and_quality(&scan.rgb, calibration.spacing);
+    let (mut field, mut quality) = field_and_quality(&scan.rgb, calibration.spacing);
     timings.quality_ms = elapsed_ms(started);
 
     let started = Instant::now();
@@ -170,6 +170,10 @@ pub fn analyze_scan(
             path: scan.path.clone(),
             source,
         })?;
+    if let Some(without_highlights) = field.without_strokes(|stroke| shows_hair(&maps, stroke)) {
+        field = without_highlights;
+        quality = assess_quality(&scan.rgb, &field, calibration.spacing);
+    }
     let hidden = mask_outside_field(&mut maps, &field);
     let texture = SkinTexture::new(&scan.rgb, &maps, &hidden);
     timings.segment_ms = elapsed_ms(started);

@@ -2,7 +2,32 @@
 //! µm/px, the photo, its field mask and every reported coordinate at the photo's own.
 
 use crate::quality::FieldMask;
-use crate::segment::ProbabilityMaps;
+use crate::segment::{ProbabilityMaps, HAIR_CHANNEL};
+
+/// Hair probability at or above which a map pixel shows hair (the model's decision threshold,
+/// as the tracer uses it).
+const HAIR_PROBABILITY: f32 = 0.5;
+
+/// Whether the segmentation shows hair on most of `pixels` (indices into the photo's
+/// `input_width`-wide frame), each read at the nearest map pixel: a device graphic's colour
+/// and shape that the model sees as a shaft is the shaft's highlight.
+pub fn shows_hair(maps: &ProbabilityMaps, pixels: &[usize]) -> bool {
+    let Some(hair) = maps.channel(HAIR_CHANNEL) else {
+        return false;
+    };
+    let sx = f64::from(maps.width) / f64::from(maps.input_width);
+    let sy = f64::from(maps.height) / f64::from(maps.input_height);
+    let nearest =
+        |v: usize, s: f64, n: u32| (((v as f64 + 0.5) * s - 0.5).round().max(0.0) as usize).min(n as usize - 1);
+    let on_hair = pixels
+        .iter()
+        .filter(|&&i| {
+            let (x, y) = (i % maps.input_width as usize, i / maps.input_width as usize);
+            hair[nearest(y, sy, maps.height) * maps.width as usize + nearest(x, sx, maps.width)] >= HAIR_PROBABILITY
+        })
+        .count();
+    2 * on_hair > pixels.len()
+}
 
 /// Sets every channel to 0 on map pixels whose centre falls outside the scalp field, so
 /// device overlays (text bars, scale bars, circles, blank rows) can never become hairs.
@@ -43,6 +68,27 @@ pub fn in_field(field: &FieldMask, x: f64, y: f64) -> bool {
 mod tests {
     use super::*;
     use crate::units::PixelSpacing;
+
+    #[test]
+    fn a_stroke_counts_as_hair_where_the_map_shows_hair_on_most_of_it() {
+        // Input 6 × 4 px, maps at half the size; hair on map pixel (1, 0): input x 2–3, y 0–1.
+        let mut hair = vec![0.0f32; 6];
+        hair[1] = 0.9;
+        let maps = ProbabilityMaps {
+            width: 3,
+            height: 2,
+            spacing: PixelSpacing::new(10.0).unwrap(),
+            input_width: 6,
+            input_height: 4,
+            scale_to_input: 2.0,
+            channels: vec![HAIR_CHANNEL.to_string()],
+            data: hair,
+        };
+        let at = |x: usize, y: usize| y * 6 + x;
+        assert!(shows_hair(&maps, &[at(2, 0), at(3, 1), at(3, 0)]));
+        assert!(shows_hair(&maps, &[at(2, 0), at(3, 1), at(5, 3)]));
+        assert!(!shows_hair(&maps, &[at(2, 0), at(0, 0), at(5, 3)]));
+    }
 
     #[test]
     fn map_pixels_whose_centre_is_off_the_field_are_zeroed() {

@@ -215,10 +215,23 @@ fn seeded_components(mask: &[bool], seed: &[bool], width: usize) -> Vec<Vec<usiz
     out
 }
 
+/// The region of one graphic colour over the strokes `strokes` (frame indices).
+pub(crate) fn graphic_region(strokes: &[Vec<usize>], w: usize, h: usize) -> OverlayRegion {
+    let bounds = Window::around(strokes.iter().flatten(), w, h, 0);
+    OverlayRegion {
+        kind: OverlayKind::Graphic,
+        x: bounds.x0 as u32,
+        y: bounds.y0 as u32,
+        width: bounds.width as u32,
+        height: bounds.height as u32,
+        pixels: strokes.iter().map(Vec::len).sum::<usize>() as u64,
+    }
+}
+
 /// Finds graphics among the pixels not yet set in `mask` (earlier stages' overlays), marks them
-/// in `mask` and returns one region per graphic colour. `noise_sigma` is the image's sensor
-/// noise (grey levels).
-pub(crate) fn detect_graphics(rgb: &RgbImage, noise_sigma: f64, mask: &mut [bool]) -> Vec<OverlayRegion> {
+/// in `mask` and returns, per graphic colour, its strokes (frame indices). `noise_sigma` is the
+/// image's sensor noise (grey levels).
+pub(crate) fn detect_graphics(rgb: &RgbImage, noise_sigma: f64, mask: &mut [bool]) -> Vec<Vec<Vec<usize>>> {
     let (w, h) = (rgb.width() as usize, rgb.height() as usize);
     let stroke: Vec<bool> = contrast(rgb)
         .iter()
@@ -227,7 +240,7 @@ pub(crate) fn detect_graphics(rgb: &RgbImage, noise_sigma: f64, mask: &mut [bool
         .collect();
     let tol = COLOUR_TOL_MIN + COLOUR_TOL_SIGMAS * noise_sigma;
     let half_width = ((w.min(h) as f64 * STROKE_HALF_WIDTH_FRACTION).round() as usize).max(STROKE_HALF_WIDTH_MIN_PX);
-    let mut regions = Vec::new();
+    let mut graphics = Vec::new();
     for colour in candidate_colours(rgb, &stroke) {
         let same: Vec<bool> = rgb
             .pixels()
@@ -245,17 +258,9 @@ pub(crate) fn detect_graphics(rgb: &RgbImage, noise_sigma: f64, mask: &mut [bool
         for &i in strokes.iter().flatten() {
             mask[i] = true;
         }
-        let bounds = Window::around(strokes.iter().flatten(), w, h, 0);
-        regions.push(OverlayRegion {
-            kind: OverlayKind::Graphic,
-            x: bounds.x0 as u32,
-            y: bounds.y0 as u32,
-            width: bounds.width as u32,
-            height: bounds.height as u32,
-            pixels: total as u64,
-        });
+        graphics.push(strokes);
     }
-    regions
+    graphics
 }
 
 #[cfg(test)]

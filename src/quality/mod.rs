@@ -72,19 +72,79 @@ pub struct FieldMask {
     pub overlays: Vec<OverlayRegion>,
     /// Number of scalp pixels (the field area in px).
     pub scalp_pixels: u64,
+    /// Pixels covered by the overlays other than graphics (before the margin).
+    #[serde(skip)]
+    lines_and_surround: Vec<bool>,
+    /// The graphics, per colour: their strokes (frame indices, before the margin).
+    #[serde(skip)]
+    graphics: Vec<Vec<Vec<usize>>>,
 }
 
 impl FieldMask {
-    /// A field with every pixel scalp (no overlays).
-    pub fn full(width: u32, height: u32) -> Self {
-        let n = width as usize * height as usize;
+    /// The field from the overlays' own pixels: `lines_and_surround` (blank lines, bands,
+    /// the surround of a round field, as regions `regions`) and the graphic strokes per colour.
+    fn from_overlays(
+        width: u32,
+        height: u32,
+        lines_and_surround: Vec<bool>,
+        regions: Vec<OverlayRegion>,
+        graphics: Vec<Vec<Vec<usize>>>,
+    ) -> Self {
+        let (w, h) = (width as usize, height as usize);
+        let mut covered = lines_and_surround.clone();
+        for &i in graphics.iter().flatten().flatten() {
+            covered[i] = true;
+        }
+        let covered = raster::dilate(&covered, w, h, OVERLAY_MARGIN_PX);
+        let scalp: Vec<bool> = covered.iter().map(|c| !c).collect();
+        let scalp_pixels = scalp.iter().filter(|s| **s).count() as u64;
+        let mut overlays = regions;
+        overlays.extend(graphics.iter().map(|strokes| graphics::graphic_region(strokes, w, h)));
         Self {
             width,
             height,
-            scalp: vec![true; n],
-            overlays: Vec::new(),
-            scalp_pixels: n as u64,
+            scalp,
+            overlays,
+            scalp_pixels,
+            lines_and_surround,
+            graphics,
         }
+    }
+
+    /// The field with the graphic strokes for which `is_hair` (given a stroke's pixels, frame
+    /// indices) holds handed back as scalp, or `None` when there is none. A shaft's glossy
+    /// highlight (blond, grey and white hair clip to a near-white or saturated line) can pass
+    /// every colour and shape test of a device graphic; the segmentation, trained on phantoms
+    /// that carry both, tells them apart.
+    pub fn without_strokes(&self, is_hair: impl Fn(&[usize]) -> bool) -> Option<Self> {
+        let kept: Vec<Vec<Vec<usize>>> = self
+            .graphics
+            .iter()
+            .map(|strokes| strokes.iter().filter(|s| !is_hair(s)).cloned().collect::<Vec<_>>())
+            .collect();
+        if kept.iter().map(Vec::len).eq(self.graphics.iter().map(Vec::len)) {
+            return None;
+        }
+        let regions = self
+            .overlays
+            .iter()
+            .filter(|o| o.kind != OverlayKind::Graphic)
+            .cloned()
+            .collect();
+        let graphics = kept.into_iter().filter(|strokes| !strokes.is_empty()).collect();
+        Some(Self::from_overlays(
+            self.width,
+            self.height,
+            self.lines_and_surround.clone(),
+            regions,
+            graphics,
+        ))
+    }
+
+    /// A field with every pixel scalp (no overlays).
+    pub fn full(width: u32, height: u32) -> Self {
+        let n = width as usize * height as usize;
+        Self::from_overlays(width, height, vec![false; n], Vec::new(), Vec::new())
     }
 
     /// Whether (x, y) is analysable scalp; `false` outside the image.
@@ -134,17 +194,9 @@ fn field_with_noise(rgb: &RgbImage, luma: &[f32], noise_sigma: f64) -> FieldMask
     let mut covered = vec![false; w * h];
     let mut overlays = bands::detect_lines(rgb, &mut covered);
     overlays.extend(surround::detect_surround(luma, w, h, &mut covered));
-    overlays.extend(graphics::detect_graphics(rgb, noise_sigma, &mut covered));
-    let covered = raster::dilate(&covered, w, h, OVERLAY_MARGIN_PX);
-    let scalp: Vec<bool> = covered.iter().map(|c| !c).collect();
-    let scalp_pixels = scalp.iter().filter(|s| **s).count() as u64;
-    FieldMask {
-        width,
-        height,
-        scalp,
-        overlays,
-        scalp_pixels,
-    }
+    let lines_and_surround = covered.clone();
+    let graphics = graphics::detect_graphics(rgb, noise_sigma, &mut covered);
+    FieldMask::from_overlays(width, height, lines_and_surround, overlays, graphics)
 }
 
 #[cfg(test)]
@@ -241,6 +293,26 @@ mod tests {
         assert!(has(&field, OverlayKind::Graphic), "{:?}", field.overlays);
         assert!(!field.is_scalp(180, 90) && !field.is_scalp(120, 30));
         assert!(field.is_scalp(120, 90) && field.is_scalp(10, 10));
+    }
+
+    #[test]
+    fn strokes_shown_to_be_hair_are_handed_back_whole() {
+        let mut img = skin(240, 180);
+        paint(&mut img, [40, 230, 60], |x, y| {
+            ((x - 120.0).hypot(y - 90.0) - 60.0).abs() <= 1.2
+        });
+        paint(&mut img, [0, 0, 0], |_, y| (170.0..173.0).contains(&y));
+        let field = detect_field(&img);
+        assert!(field.without_strokes(|_| false).is_none(), "nothing handed back");
+        let back = field.without_strokes(|_| true).expect("the circle handed back");
+        assert!(!has(&back, OverlayKind::Graphic), "{:?}", back.overlays);
+        assert!(has(&back, OverlayKind::BlankRows), "{:?}", back.overlays);
+        assert!(back.is_scalp(180, 90) && back.is_scalp(120, 30) && !back.is_scalp(50, 171));
+        let plain = detect_field(&skin(240, 180));
+        assert_eq!(
+            back.scalp_pixels,
+            plain.scalp_pixels - 240 * (3 + 2 * OVERLAY_MARGIN_PX as u64)
+        );
     }
 
     #[test]
