@@ -45,6 +45,13 @@ const THIN_SURVIVOR_MAX: f64 = 0.02;
 /// palettes use pure yellow, green, cyan, red (chroma ≥ 200 before compression); skin and even
 /// red hair stay below ~100.
 const SYNTHETIC_MIN_CHROMA: u8 = 100;
+/// Least difference (grey levels, largest channel) between a saturated graphic colour and the
+/// photo's median colour: a device draws its graphics to stand out from any skin, as much as a
+/// stroke stands out from its neighbourhood ([`STROKE_CONTRAST`]). Under a strong colour cast
+/// the skin itself is saturated, and the skin between dark shafts forms thin, hard-edged strips
+/// of one colour; this keeps them scalp. White graphics are exempt: pale, brightly lit skin
+/// comes close to white, and a white caption on it must still be found.
+const MIN_DISTANCE_FROM_SKIN: u8 = STROKE_CONTRAST as u8;
 /// Least luma of a white graphic colour (pure white, after JPEG and a little tone curve).
 const SYNTHETIC_WHITE_LUMA: f32 = 230.0;
 
@@ -161,6 +168,28 @@ fn contrast(rgb: &RgbImage) -> Vec<f32> {
     out
 }
 
+/// Per-channel median colour of the pixels not set in `mask`: the skin's colour, since skin
+/// covers most of any trichoscopy field.
+fn median_colour(rgb: &RgbImage, mask: &[bool]) -> [u8; 3] {
+    let mut histograms = [[0usize; 256]; 3];
+    let mut n = 0usize;
+    for (p, _) in rgb.pixels().zip(mask).filter(|(_, m)| !**m) {
+        for c in 0..3 {
+            histograms[c][usize::from(p.0[c])] += 1;
+        }
+        n += 1;
+    }
+    histograms.map(|h| {
+        let mut seen = 0;
+        h.iter()
+            .position(|&k| {
+                seen += k;
+                2 * seen > n
+            })
+            .unwrap_or(0) as u8
+    })
+}
+
 /// Candidate graphic colours: the most populated histogram bins among high-contrast pixels,
 /// each refined to the per-channel median of its pixels.
 fn candidate_colours(rgb: &RgbImage, stroke: &[bool]) -> Vec<[u8; 3]> {
@@ -240,8 +269,12 @@ pub(crate) fn detect_graphics(rgb: &RgbImage, noise_sigma: f64, mask: &mut [bool
         .collect();
     let tol = COLOUR_TOL_MIN + COLOUR_TOL_SIGMAS * noise_sigma;
     let half_width = ((w.min(h) as f64 * STROKE_HALF_WIDTH_FRACTION).round() as usize).max(STROKE_HALF_WIDTH_MIN_PX);
+    let skin = median_colour(rgb, mask);
     let mut graphics = Vec::new();
-    for colour in candidate_colours(rgb, &stroke) {
+    for colour in candidate_colours(rgb, &stroke)
+        .into_iter()
+        .filter(|&c| colour_distance(c, skin) >= MIN_DISTANCE_FROM_SKIN || luma(c) >= SYNTHETIC_WHITE_LUMA)
+    {
         let same: Vec<bool> = rgb
             .pixels()
             .zip(mask.iter())

@@ -316,6 +316,22 @@ mod tests {
     }
 
     #[test]
+    fn skin_strips_between_dark_shafts_under_a_colour_cast_stay_scalp() {
+        // Saturated (yellow-cast) skin, then dark 6 px shafts side by side with 3 px of skin
+        // between them: thin, hard-edged strips of one saturated colour.
+        let mut img = skin(240, 180);
+        for p in img.pixels_mut() {
+            p.0[2] = p.0[2].saturating_sub(60);
+        }
+        paint(&mut img, [12, 10, 8], |x, y| {
+            (40.0..140.0).contains(&y) && (60.0..180.0).contains(&x) && (x as u32) % 9 < 6
+        });
+        let field = detect_field(&img);
+        assert!(!has(&field, OverlayKind::Graphic), "{:?}", field.overlays);
+        assert!(field.is_scalp(67, 90) && field.is_scalp(70, 100));
+    }
+
+    #[test]
     fn a_dark_smooth_hair_stays_scalp() {
         let mut img = skin(240, 180);
         // A 9 px shaft with a shaded profile (dark core, lighter rims), drawn diagonally.
