@@ -45,15 +45,36 @@ const THIN_SURVIVOR_MAX: f64 = 0.02;
 /// palettes use pure yellow, green, cyan, red (chroma ≥ 200 before compression); skin and even
 /// red hair stay below ~100.
 const SYNTHETIC_MIN_CHROMA: u8 = 100;
-/// Least difference (grey levels, largest channel) between a saturated graphic colour and the
-/// photo's median colour: a device draws its graphics to stand out from any skin, as much as a
-/// stroke stands out from its neighbourhood ([`STROKE_CONTRAST`]). Under a strong colour cast
+/// Least chromaticity difference (largest of the three channel shares r/(r+g+b), g/…, b/…)
+/// between a saturated graphic colour and the photo's median colour. Under a strong colour cast
 /// the skin itself is saturated, and the skin between dark shafts forms thin, hard-edged strips
-/// of one colour; this keeps them scalp. White graphics are exempt: pale, brightly lit skin
-/// comes close to white, and a white caption on it must still be found.
-const MIN_DISTANCE_FROM_SKIN: u8 = STROKE_CONTRAST as u8;
+/// of one colour; shading and vignetting change its brightness but hardly its chromaticity
+/// (within about 0.05), while device palette colours (pure yellow, green, cyan, red, blue) lie
+/// 0.2 or more from any skin's. White graphics are exempt: pale, brightly lit skin comes close to
+/// white, and a white caption on it must still be found.
+const MIN_CHROMATICITY_FROM_SKIN: f64 = 0.1;
+
+/// The largest difference of the channel shares of `a` and `b` (see
+/// [`MIN_CHROMATICITY_FROM_SKIN`]).
+fn chromaticity_distance(a: [u8; 3], b: [u8; 3]) -> f64 {
+    let shares = |c: [u8; 3]| {
+        let sum = c.iter().map(|&v| f64::from(v)).sum::<f64>().max(1.0);
+        c.map(|v| f64::from(v) / sum)
+    };
+    let (sa, sb) = (shares(a), shares(b));
+    (0..3).map(|k| (sa[k] - sb[k]).abs()).fold(0.0, f64::max)
+}
 /// Least luma of a white graphic colour (pure white, after JPEG and a little tone curve).
 const SYNTHETIC_WHITE_LUMA: f32 = 230.0;
+/// Largest chroma of a white graphic colour: pure white stays neutral through JPEG, while
+/// glare-lit skin under a colour cast and the highlights of blond shafts are tinted.
+const SYNTHETIC_WHITE_MAX_CHROMA: u8 = 32;
+
+/// Whether `colour` is white as a device draws it: bright and neutral.
+fn is_white(colour: [u8; 3]) -> bool {
+    let chroma = colour.iter().max().unwrap_or(&0) - colour.iter().min().unwrap_or(&0);
+    luma(colour) >= SYNTHETIC_WHITE_LUMA && chroma <= SYNTHETIC_WHITE_MAX_CHROMA
+}
 
 /// Whether `colour` is one a device draws with over the field: strongly saturated, or pure
 /// white. Mid-level greys and browns are what skin and hair are made of and are never taken;
@@ -61,7 +82,7 @@ const SYNTHETIC_WHITE_LUMA: f32 = 230.0;
 /// statistic tells from a black scale bar.
 fn is_synthetic(colour: [u8; 3]) -> bool {
     let chroma = colour.iter().max().unwrap_or(&0) - colour.iter().min().unwrap_or(&0);
-    chroma >= SYNTHETIC_MIN_CHROMA || luma(colour) >= SYNTHETIC_WHITE_LUMA
+    chroma >= SYNTHETIC_MIN_CHROMA || is_white(colour)
 }
 
 /// Least ratio of the colour step one pixel outside a stroke to the step three pixels out: a
@@ -191,8 +212,10 @@ fn median_colour(rgb: &RgbImage, mask: &[bool]) -> [u8; 3] {
 }
 
 /// Candidate graphic colours: the most populated histogram bins among high-contrast pixels,
-/// each refined to the per-channel median of its pixels.
-fn candidate_colours(rgb: &RgbImage, stroke: &[bool]) -> Vec<[u8; 3]> {
+/// each refined to the per-channel median of its pixels, that a device could have drawn with
+/// over skin of colour `skin` (dark shafts and their rims, far more numerous in a dense field,
+/// do not crowd them out).
+fn candidate_colours(rgb: &RgbImage, stroke: &[bool], skin: [u8; 3]) -> Vec<[u8; 3]> {
     let bins_per_channel = (256 / COLOUR_BIN as usize).max(1);
     let bin = |p: [u8; 3]| {
         p.iter()
@@ -206,12 +229,12 @@ fn candidate_colours(rgb: &RgbImage, stroke: &[bool]) -> Vec<[u8; 3]> {
     populated.sort_by_key(|m| std::cmp::Reverse(m.len()));
     populated
         .into_iter()
-        .take(MAX_COLOURS)
         .map(|m| {
             let mid = m.len() / 2;
             [0, 1, 2].map(|c| *m.iter().map(|p| p[c]).collect::<Vec<_>>().select_nth_unstable(mid).1)
         })
-        .filter(|c| is_synthetic(*c))
+        .filter(|&c| is_synthetic(c) && (chromaticity_distance(c, skin) >= MIN_CHROMATICITY_FROM_SKIN || is_white(c)))
+        .take(MAX_COLOURS)
         .collect()
 }
 
@@ -271,10 +294,7 @@ pub(crate) fn detect_graphics(rgb: &RgbImage, noise_sigma: f64, mask: &mut [bool
     let half_width = ((w.min(h) as f64 * STROKE_HALF_WIDTH_FRACTION).round() as usize).max(STROKE_HALF_WIDTH_MIN_PX);
     let skin = median_colour(rgb, mask);
     let mut graphics = Vec::new();
-    for colour in candidate_colours(rgb, &stroke)
-        .into_iter()
-        .filter(|&c| colour_distance(c, skin) >= MIN_DISTANCE_FROM_SKIN || luma(c) >= SYNTHETIC_WHITE_LUMA)
-    {
+    for colour in candidate_colours(rgb, &stroke, skin) {
         let same: Vec<bool> = rgb
             .pixels()
             .zip(mask.iter())

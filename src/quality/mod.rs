@@ -332,6 +332,25 @@ mod tests {
     }
 
     #[test]
+    fn a_circle_is_found_among_many_dark_shafts() {
+        // Ten dark shafts of ten different shades: ten colour bins with more high-contrast
+        // pixels than the circle's own.
+        let mut img = skin(320, 240);
+        for k in 0..10u8 {
+            let x0 = 10.0 + 30.0 * f32::from(k);
+            paint(&mut img, [4 + 16 * k, 6, 4], |x, y| {
+                (x0..x0 + 6.0).contains(&x) && (20.0..220.0).contains(&y)
+            });
+        }
+        paint(&mut img, [40, 230, 60], |x, y| {
+            ((x - 160.0).hypot(y - 120.0) - 45.0).abs() <= 1.2
+        });
+        let field = detect_field(&img);
+        assert!(has(&field, OverlayKind::Graphic), "{:?}", field.overlays);
+        assert!(!field.is_scalp(205, 120) && field.is_scalp(160, 120));
+    }
+
+    #[test]
     fn a_dark_smooth_hair_stays_scalp() {
         let mut img = skin(240, 180);
         // A 9 px shaft with a shaded profile (dark core, lighter rims), drawn diagonally.
