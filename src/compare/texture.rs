@@ -4,13 +4,15 @@
 //!
 //! Each visit's grey level ([`SkinTexture`], hair, glare and overlays left out) is
 //! band-passed and divided by its local contrast at every level of an image pyramid, so that
-//! a new lamp, white balance or exposure at follow-up does not matter. From the coarsest
-//! level down, Gauss–Newton fits the rotation and shift (the scale is held at the hair
-//! pose's, itself the calibration ratio by default) that minimise the robust (Huber) squared
-//! difference between the baseline and the warped follow-up. The refined pose is kept only
-//! when the skin really shows it: its correlation must be at least
-//! [`MIN_PEAK_RATIO`] times the mean correlation at poses [`SIDELOBE_SHIFT_PX`] away, and
-//! higher than at the hair pose.
+//! a new lamp, white balance or exposure at follow-up does not matter. Gauss–Newton fits the
+//! rotation and shift (the scale is held at the hair pose's, itself the calibration ratio by
+//! default) that minimise the robust (Huber) squared difference between the baseline and the
+//! warped follow-up, level by level from the coarsest down (a start several pixels off) and at
+//! the finest level alone (the coarse levels of a washed-out photo can mislead); the better
+//! correlation wins, and no level's step is kept that lowers its correlation. The skin shows
+//! the refined pose clearly ([`TextureFit::is_clear`]) when its correlation is at least
+//! [`MIN_PEAK_RATIO`] times the mean correlation at poses [`SIDELOBE_SHIFT_PX`] away and higher
+//! than at the hair pose; the registration also asks the hairs to agree before using it.
 
 use imageproc::filter::gaussian_blur_f32;
 
