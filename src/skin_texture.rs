@@ -49,13 +49,13 @@ impl SkinTexture {
         };
         // a texture pixel shows no skin if any of its map pixels is hair or hidden
         let hair = maps.channel(HAIR_CHANNEL).unwrap_or(&[]);
-        let map_width = maps.width as usize;
+        let (map_width, map_height) = (maps.width as usize, maps.height as usize);
         let reduction = MAP_PX_PER_TEXTURE_PX as usize;
         let unusable: Vec<bool> = (0..(width * height) as usize)
             .map(|i| {
                 let (x, y) = (i % width as usize * reduction, i / width as usize * reduction);
-                (y..y + reduction).any(|my| {
-                    (x..x + reduction).any(|mx| {
+                (y..(y + reduction).min(map_height)).any(|my| {
+                    (x..(x + reduction).min(map_width)).any(|mx| {
                         let m = my * map_width + mx;
                         hair.get(m).is_some_and(|&p| p >= HAIR_PROBABILITY) || hidden.get(m).copied().unwrap_or(false)
                     })

@@ -47,8 +47,8 @@ pub struct CompareConfig {
 /// Why two visits could not be compared.
 #[derive(Debug, Error)]
 pub enum CompareError {
-    /// The visits could not be registered.
-    #[error("cannot register the follow-up onto the baseline: {0}")]
+    /// The visits could not be registered (the message says why, naming the visit).
+    #[error(transparent)]
     Register(#[from] RegisterError),
 }
 
