@@ -34,7 +34,8 @@ pub struct MatchConfig {
     /// a different hair of the same follicular unit diverges by more.
     pub max_angle_deg: f64,
     /// Slack (px) added to the larger half-width of the two hairs, plus the registration's
-    /// residual, to get the distance within which points lie along a hair. Default 1 px
+    /// residual (when the pose rests on the hairs alone), to get the distance within which
+    /// points lie along a hair. Default 1 px
     /// (the pixel-grid error of a traced centreline), with the tolerance at least 2 px.
     pub slack_px: f64,
     /// Hair probability from which a pixel of the other visit counts as evidence that an

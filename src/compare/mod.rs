@@ -128,6 +128,19 @@ pub struct Comparison {
     pub elapsed_ms: f64,
 }
 
+/// What the matching tolerance allows for the registration's own error (px): the hairs' RMS
+/// residual about each other when the pose rests on the hairs alone, nothing when the skin
+/// refined it (the residual then measures tracing noise, not misregistration, and widening
+/// the tolerance by it linked neighbouring hairs of one unit: on 30 validation pairs, seed
+/// 700000, link precision 0.784 → 0.804 and recall 0.925 → 0.938 without it).
+fn registration_slack_px(registration: &Registration) -> f64 {
+    if registration.refined_on_skin {
+        0.0
+    } else {
+        registration.residual_rms_px
+    }
+}
+
 /// Compares two analysed visits. `interval_override` (days, e.g. `--interval-days`) wins
 /// over the capture dates `captured_at` (`YYYY-MM-DD…`) of the two photos.
 ///
@@ -170,7 +183,7 @@ pub fn compare_visits(
     let min_len_px = spacing_b.map(|s| s.to_px(Micrometres(measure.min_counted_length_um)).0);
     let cand_b = candidates(&baseline.hairs, &Similarity::IDENTITY, &common, min_len_px);
     let cand_f = candidates(&followup.hairs, &to_baseline, &common, min_len_px);
-    let mut matching = match_hairs(&cand_b, &cand_f, registration.residual_rms_px, &config.matching);
+    let mut matching = match_hairs(&cand_b, &cand_f, registration_slack_px(&registration), &config.matching);
     look_for_evidence(
         &mut matching,
         baseline,

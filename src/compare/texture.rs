@@ -12,7 +12,8 @@
 //! correlation wins, and no level's step is kept that lowers its correlation. The skin shows
 //! the refined pose clearly ([`TextureFit::is_clear`]) when its correlation is at least
 //! [`MIN_PEAK_RATIO`] times the mean correlation at poses [`SIDELOBE_SHIFT_PX`] away and higher
-//! than at the hair pose; the registration also asks the hairs to agree before using it.
+//! than at the hair pose and at least [`MIN_CORRELATION`]; the registration also asks the hairs
+//! to agree before using it, unless the skin is decisive ([`DECISIVE_CORRELATION`]).
 
 use imageproc::filter::gaussian_blur_f32;
 
@@ -43,6 +44,14 @@ pub const SIDELOBE_SHIFT_PX: f64 = 2.0 * BAND_SIGMAS_PX.1 as f64;
 /// How many times the correlation at the refined pose must exceed the mean correlation at
 /// poses [`SIDELOBE_SHIFT_PX`] away for the skin to count as showing the pose.
 pub const MIN_PEAK_RATIO: f64 = 2.0;
+/// Least correlation at the refined pose for the skin to show it at all: well above chance
+/// (the correlation at poses [`SIDELOBE_SHIFT_PX`] away stayed within −0.1…0.1 on the 60
+/// phantom pairs of `scripts/eval_pairs.sh` and its validation set).
+pub const MIN_CORRELATION: f64 = 0.2;
+/// Correlation from which the skin shows the pose beyond doubt — half the band-passed skin's
+/// contrast explained — and overrules the hairs (no false peak on those 60 pairs came above
+/// 0.35; true poses scored 0.5–0.95).
+pub const DECISIVE_CORRELATION: f64 = 0.5;
 
 /// What the skin says about a pose.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -58,11 +67,16 @@ pub struct TextureFit {
 }
 
 impl TextureFit {
-    /// Whether the skin shows the refined pose clearly enough to use it.
+    /// Whether the skin shows the refined pose clearly enough to use it where the hairs agree.
     pub fn is_clear(&self) -> bool {
         self.correlation > self.start_correlation
-            && self.correlation > 0.0
+            && self.correlation >= MIN_CORRELATION
             && self.correlation >= MIN_PEAK_RATIO * self.sidelobe_correlation.max(0.0)
+    }
+
+    /// Whether the skin shows the refined pose beyond doubt, whatever the hairs say.
+    pub fn is_decisive(&self) -> bool {
+        self.is_clear() && self.correlation >= DECISIVE_CORRELATION
     }
 }
 
