@@ -1,10 +1,11 @@
-//! The photo's skin at the segmentation's pixel grid, kept with each analysis so that a
-//! comparison can align the two visits on the skin itself (pores, pigment dots, skin lines),
-//! which stays put between visits while hairs grow, are clipped and fall out.
+//! The photo's skin on a grid derived from the segmentation's, so that a comparison can align
+//! the two visits on the skin itself (pores, pigment dots, skin lines), which stays put between
+//! visits while hairs grow, are clipped and fall out.
 
-use image::{imageops, ImageBuffer, Luma, RgbImage};
+use image::RgbImage;
 
-use crate::segment::{ProbabilityMaps, HAIR_CHANNEL};
+use crate::quality::raster::{dilate, luma_plane};
+use crate::segment::{resize_map, ProbabilityMaps, HAIR_CHANNEL};
 
 /// Hair probability at or above which a pixel shows hair, not skin. Lower than the tracer's
 /// 0.5, so that the soft rims of shafts are left out too.
@@ -38,15 +39,8 @@ impl SkinTexture {
     pub fn new(rgb: &RgbImage, maps: &ProbabilityMaps, hidden: &[bool]) -> Self {
         let width = (maps.width / MAP_PX_PER_TEXTURE_PX).max(1);
         let height = (maps.height / MAP_PX_PER_TEXTURE_PX).max(1);
-        let luma: ImageBuffer<Luma<f32>, Vec<f32>> = ImageBuffer::from_fn(rgb.width(), rgb.height(), |x, y| {
-            let [r, g, b] = rgb.get_pixel(x, y).0.map(f32::from);
-            Luma([(0.299 * r + 0.587 * g + 0.114 * b) / 255.0])
-        });
-        let mut grey = if (rgb.width(), rgb.height()) == (width, height) {
-            luma.into_raw()
-        } else {
-            imageops::resize(&luma, width, height, imageops::FilterType::Triangle).into_raw()
-        };
+        let luma: Vec<f32> = luma_plane(rgb).into_iter().map(|v| v / 255.0).collect();
+        let mut grey = resize_map(&luma, rgb.width(), rgb.height(), width, height).unwrap_or_default();
         // a texture pixel shows no skin if any of its map pixels is hair or hidden
         let hair = maps.channel(HAIR_CHANNEL).unwrap_or(&[]);
         let (map_width, map_height) = (maps.width as usize, maps.height as usize);
@@ -62,7 +56,7 @@ impl SkinTexture {
                 })
             })
             .collect();
-        let unusable = dilate(&unusable, width as usize, height as usize);
+        let unusable = dilate(&unusable, width as usize, height as usize, HAIR_MARGIN_PX);
         for (g, &off) in grey.iter_mut().zip(&unusable) {
             if off || *g >= GLARE_LEVEL {
                 *g = f32::NAN;
@@ -80,31 +74,6 @@ impl SkinTexture {
     }
 }
 
-/// `mask` grown by [`HAIR_MARGIN_PX`] in every direction (a square; rows, then columns).
-fn dilate(mask: &[bool], width: usize, height: usize) -> Vec<bool> {
-    let grow = |get: &dyn Fn(usize) -> bool, n: usize| -> Vec<bool> {
-        (0..n)
-            .map(|i| (i.saturating_sub(HAIR_MARGIN_PX)..=(i + HAIR_MARGIN_PX).min(n - 1)).any(get))
-            .collect()
-    };
-    let mut rows = vec![false; mask.len()];
-    for y in 0..height {
-        let line = &mask[y * width..(y + 1) * width];
-        rows[y * width..(y + 1) * width].copy_from_slice(&grow(&|x| line[x], width));
-    }
-    let mut out = vec![false; mask.len()];
-    for x in 0..width {
-        let column = grow(&|y| rows[y * width + x], height);
-        for (y, v) in column.into_iter().enumerate() {
-            out[y * width + x] = v;
-        }
-    }
-    out
-}
-
-/// A skin of random blobs (radius 2–6 px, over a 700 × 600 px world from (−100, −100)),
-/// `width × height`, seen through `to_world` (texture px → world) under a lamp of relative
-/// brightness `lamp`: for tests of registration on the skin.
 #[cfg(test)]
 pub(crate) fn blob_skin(width: u32, height: u32, to_world: &crate::compare::Similarity, lamp: f32) -> SkinTexture {
     use rand::{Rng, SeedableRng};

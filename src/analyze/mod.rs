@@ -11,6 +11,7 @@ mod resolution;
 
 use std::time::Instant;
 
+use image::RgbImage;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -25,7 +26,7 @@ use crate::skin_texture::SkinTexture;
 use crate::trace::{trace_maps, TraceConfig, TraceError};
 pub use inputs::{collect_images, ImageInput, InputError, IMAGE_EXTENSIONS, OWN_OUTPUT_SUFFIXES};
 pub use per_thread::PerThread;
-use resolution::{in_field, mask_outside_field, shows_hair};
+use resolution::{in_field, mask_outside_field, off_field, shows_hair};
 
 /// The message of a caught panic (`catch_unwind`'s payload), empty if it carries none: front
 /// doors turn a panic on one photo into that photo's error.
@@ -72,8 +73,7 @@ impl Default for AnalysisLimits {
 pub struct StageTimings {
     /// Field (overlay) detection and quality assessment.
     pub quality_ms: f64,
-    /// Segmentation: resampling, tiled inference, blending; and the skin texture kept for
-    /// comparisons (about 16 ms of it at 1280×960).
+    /// Segmentation: resampling, tiled inference, blending.
     pub segment_ms: f64,
     /// Tracing hairs in the probability maps.
     pub trace_ms: f64,
@@ -99,8 +99,6 @@ pub struct ImageAnalysis {
     /// The segmentation at the model's scale, zero outside the field: kept so that a
     /// comparison can look for a hair at one visit where it was traced only at the other.
     pub maps: ProbabilityMaps,
-    /// The skin on the maps' grid: kept so that a comparison can align the visits on it.
-    pub texture: SkinTexture,
     /// Time per stage.
     pub timings: StageTimings,
 }
@@ -170,12 +168,13 @@ pub fn analyze_scan(
             path: scan.path.clone(),
             source,
         })?;
-    if let Some(without_highlights) = field.without_strokes(|stroke| shows_hair(&maps, stroke)) {
+    if let Some(without_highlights) =
+        field.without_strokes(|stroke| shows_hair(&maps, stroke, config.trace.hair_threshold))
+    {
         field = without_highlights;
         quality = assess_quality(&scan.rgb, &field, calibration.spacing);
     }
     let hidden = mask_outside_field(&mut maps, &field);
-    let texture = SkinTexture::new(&scan.rgb, &maps, &hidden);
     timings.segment_ms = elapsed_ms(started);
 
     let started = Instant::now();
@@ -221,9 +220,16 @@ pub fn analyze_scan(
         metrics,
         warnings,
         maps,
-        texture,
         timings,
     })
+}
+
+impl ImageAnalysis {
+    /// The skin of `rgb`, the photo this analysis was made of, for aligning it with another
+    /// visit (see [`SkinTexture`]); only comparisons need it, so it is not kept.
+    pub fn skin(&self, rgb: &RgbImage) -> SkinTexture {
+        SkinTexture::new(rgb, &self.maps, &off_field(&self.maps, &self.field))
+    }
 }
 
 fn elapsed_ms(since: Instant) -> f64 {

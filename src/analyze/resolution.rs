@@ -4,27 +4,17 @@
 use crate::quality::FieldMask;
 use crate::segment::{ProbabilityMaps, HAIR_CHANNEL};
 
-/// Hair probability at or above which a map pixel shows hair (the model's decision threshold,
-/// as the tracer uses it).
-const HAIR_PROBABILITY: f32 = 0.5;
-
-/// Whether the segmentation shows hair on most of `pixels` (indices into the photo's
-/// `input_width`-wide frame), each read at the nearest map pixel: a device graphic's colour
-/// and shape that the model sees as a shaft is the shaft's highlight.
-pub fn shows_hair(maps: &ProbabilityMaps, pixels: &[usize]) -> bool {
+/// Whether the segmentation shows hair (probability ≥ `threshold`) on most of `pixels`
+/// (indices into the photo's `input_width`-wide frame), each read at the nearest map pixel: a
+/// device graphic's colour and shape that the model sees as a shaft is the shaft's highlight.
+pub fn shows_hair(maps: &ProbabilityMaps, pixels: &[usize], threshold: f32) -> bool {
     let Some(hair) = maps.channel(HAIR_CHANNEL) else {
         return false;
     };
-    let sx = f64::from(maps.width) / f64::from(maps.input_width);
-    let sy = f64::from(maps.height) / f64::from(maps.input_height);
-    let nearest =
-        |v: usize, s: f64, n: u32| (((v as f64 + 0.5) * s - 0.5).round().max(0.0) as usize).min(n as usize - 1);
+    let input_width = maps.input_width as usize;
     let on_hair = pixels
         .iter()
-        .filter(|&&i| {
-            let (x, y) = (i % maps.input_width as usize, i / maps.input_width as usize);
-            hair[nearest(y, sy, maps.height) * maps.width as usize + nearest(x, sx, maps.width)] >= HAIR_PROBABILITY
-        })
+        .filter(|&&i| hair[maps.nearest_to_input_px(i % input_width, i / input_width)] >= threshold)
         .count();
     2 * on_hair > pixels.len()
 }
@@ -34,28 +24,31 @@ pub fn shows_hair(maps: &ProbabilityMaps, pixels: &[usize]) -> bool {
 /// Returns those map pixels (row-major, `true` = off the field): the tracer treats them as
 /// hiding whatever hair passes under them.
 pub fn mask_outside_field(maps: &mut ProbabilityMaps, field: &FieldMask) -> Vec<bool> {
-    let (width, height) = (maps.width as usize, maps.height as usize);
-    let plane = width * height;
+    let hidden = off_field(maps, field);
+    let plane = hidden.len();
+    for (i, _) in hidden.iter().enumerate().filter(|(_, &off)| off) {
+        for channel in 0..maps.channels.len() {
+            maps.data[channel * plane + i] = 0.0;
+        }
+    }
+    hidden
+}
+
+/// The map pixels (row-major) whose centre falls outside the scalp field.
+pub fn off_field(maps: &ProbabilityMaps, field: &FieldMask) -> Vec<bool> {
+    let width = maps.width as usize;
     // The map-to-input mapping is separable: a column's x and a row's y are computed once.
     let input_px = |v: f64| v.round().max(0.0) as u32;
     let columns: Vec<u32> = (0..width)
         .map(|i| input_px(maps.to_input_px(i as f64, 0.0).0))
         .collect();
-    let rows: Vec<u32> = (0..height)
+    let rows: Vec<u32> = (0..maps.height as usize)
         .map(|j| input_px(maps.to_input_px(0.0, j as f64).1))
         .collect();
-    let mut hidden = vec![false; plane];
-    for (j, &y) in rows.iter().enumerate() {
-        for (i, &x) in columns.iter().enumerate() {
-            if !field.is_scalp(x, y) {
-                hidden[j * width + i] = true;
-                for channel in 0..maps.channels.len() {
-                    maps.data[channel * plane + j * width + i] = 0.0;
-                }
-            }
-        }
-    }
-    hidden
+    rows.iter()
+        .flat_map(|&y| columns.iter().map(move |&x| (x, y)))
+        .map(|(x, y)| !field.is_scalp(x, y))
+        .collect()
 }
 
 /// Whether the input-pixel position (`x`, `y`) (pixel (i, j) covers [i, i+1) × [j, j+1)) is
@@ -85,9 +78,9 @@ mod tests {
             data: hair,
         };
         let at = |x: usize, y: usize| y * 6 + x;
-        assert!(shows_hair(&maps, &[at(2, 0), at(3, 1), at(3, 0)]));
-        assert!(shows_hair(&maps, &[at(2, 0), at(3, 1), at(5, 3)]));
-        assert!(!shows_hair(&maps, &[at(2, 0), at(0, 0), at(5, 3)]));
+        assert!(shows_hair(&maps, &[at(2, 0), at(3, 1), at(3, 0)], 0.5));
+        assert!(shows_hair(&maps, &[at(2, 0), at(3, 1), at(5, 3)], 0.5));
+        assert!(!shows_hair(&maps, &[at(2, 0), at(0, 0), at(5, 3)], 0.5));
     }
 
     #[test]

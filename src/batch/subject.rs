@@ -304,6 +304,7 @@ impl PairState {
         let comparison = compare_visits(
             b_analysis,
             f_analysis,
+            (&b_scan.rgb, &f_scan.rgb),
             (b_scan.captured_at.as_deref(), f_scan.captured_at.as_deref()),
             self.interval_days,
             &settings.analysis.measure,

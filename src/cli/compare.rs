@@ -125,6 +125,7 @@ pub fn run(args: CompareArgs) -> Result<ExitCode> {
     let comparison = compare_visits(
         &baseline.analysis,
         &followup.analysis,
+        (&baseline.scan.rgb, &followup.scan.rgb),
         (
             baseline.scan.captured_at.as_deref(),
             followup.scan.captured_at.as_deref(),

@@ -29,7 +29,7 @@ pub struct EvalArgs {
 
 fn score_one(model: &mut HairModel, truth_path: &Path, config: &AnalysisConfig) -> Result<PhantomScore> {
     let truth: PhantomTruth = read_json(truth_path)?;
-    let analysis = analyse_phantom(model, truth_path, &truth, config)?;
+    let (_, analysis) = analyse_phantom(model, truth_path, &truth, config)?;
     Ok(score_phantom(&truth, &analysis, &config.measure))
 }
 

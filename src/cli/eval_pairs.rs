@@ -37,11 +37,12 @@ fn score_one(model: &mut HairModel, pair_path: &Path, config: &AnalysisConfig) -
     let f_path = pair_path.with_file_name(&pair.followup_truth);
     let b_truth: PhantomTruth = read_json(&b_path)?;
     let f_truth: PhantomTruth = read_json(&f_path)?;
-    let baseline = analyse_phantom(model, &b_path, &b_truth, config)?;
-    let followup = analyse_phantom(model, &f_path, &f_truth, config)?;
+    let (b_scan, baseline) = analyse_phantom(model, &b_path, &b_truth, config)?;
+    let (f_scan, followup) = analyse_phantom(model, &f_path, &f_truth, config)?;
     let comparison = compare_visits(
         &baseline,
         &followup,
+        (&b_scan.rgb, &f_scan.rgb),
         (None, None),
         Some(pair.interval_days),
         &config.measure,

@@ -10,7 +10,7 @@ use indicatif::ProgressBar;
 use rayon::prelude::*;
 
 use tricho::analyze::{analyze_scan, AnalysisConfig, ImageAnalysis};
-use tricho::scan::{load_scan, Calibration, CalibrationSource};
+use tricho::scan::{load_scan, Calibration, CalibrationSource, Scan};
 use tricho::segment::HairModel;
 use tricho::synth::truth::PhantomTruth;
 use tricho::units::PixelSpacing;
@@ -44,13 +44,14 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
     serde_json::from_str(&text).with_context(|| format!("cannot parse {}", path.display()))
 }
 
-/// Analyses the image of the phantom `truth` (read from `truth_path`) at its true scale.
+/// Analyses the image of the phantom `truth` (read from `truth_path`) at its true scale;
+/// returns the loaded photo with its analysis.
 pub fn analyse_phantom(
     model: &mut HairModel,
     truth_path: &Path,
     truth: &PhantomTruth,
     config: &AnalysisConfig,
-) -> Result<ImageAnalysis> {
+) -> Result<(Scan, ImageAnalysis)> {
     let image = truth_path.with_file_name(&truth.image.file);
     let scan = load_scan(&image, &config.load)?;
     let spacing = PixelSpacing::new(truth.calibration.um_per_px)
@@ -61,7 +62,8 @@ pub fn analyse_phantom(
             path: truth_path.to_path_buf(),
         },
     };
-    Ok(analyze_scan(model, &scan, &calibration, config)?)
+    let analysis = analyze_scan(model, &scan, &calibration, config)?;
+    Ok((scan, analysis))
 }
 
 /// Scores every file in parallel (one model per worker) with a progress bar; files that fail

@@ -18,6 +18,8 @@ pub mod transform;
 
 use std::time::Instant;
 
+use image::RgbImage;
+
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -141,7 +143,8 @@ fn registration_slack_px(registration: &Registration) -> f64 {
     }
 }
 
-/// Compares two analysed visits. `interval_override` (days, e.g. `--interval-days`) wins
+/// Compares two analysed visits, `photos` the baseline's and the follow-up's images they were
+/// analysed from (their skin refines the registration). `interval_override` (days, e.g. `--interval-days`) wins
 /// over the capture dates `captured_at` (`YYYY-MM-DD…`) of the two photos.
 ///
 /// # Errors
@@ -149,6 +152,7 @@ fn registration_slack_px(registration: &Registration) -> f64 {
 pub fn compare_visits(
     baseline: &ImageAnalysis,
     followup: &ImageAnalysis,
+    photos: (&RgbImage, &RgbImage),
     captured_at: (Option<&str>, Option<&str>),
     interval_override: Option<i64>,
     measure: &MeasureConfig,
@@ -160,18 +164,23 @@ pub fn compare_visits(
     let lines_b: Vec<Vec<[f64; 2]>> = baseline.hairs.iter().map(|h| h.centreline_px.clone()).collect();
     let lines_f: Vec<Vec<[f64; 2]>> = followup.hairs.iter().map(|h| h.centreline_px.clone()).collect();
     let tolerance_px = inlier_tolerance_px(&baseline.hairs);
+    let skins = if config.register.refine_on_skin {
+        (Some(baseline.skin(photos.0)), Some(followup.skin(photos.1)))
+    } else {
+        (None, None)
+    };
     let registration = register(
         VisitLines {
             lines: &lines_b,
             width: baseline.field.width,
             height: baseline.field.height,
-            texture: Some(&baseline.texture),
+            texture: skins.0.as_ref(),
         },
         VisitLines {
             lines: &lines_f,
             width: followup.field.width,
             height: followup.field.height,
-            texture: Some(&followup.texture),
+            texture: skins.1.as_ref(),
         },
         expected_scale,
         tolerance_px,

@@ -237,10 +237,10 @@ pub fn register(
     };
     // the skin's pose must also be the hairs' (two independent cues agreeing), unless the skin
     // shows it beyond doubt: ICP can settle on a wrong pose where more hairs happen to line up
-    let (hair_inliers, _) = inlier_stats(&nearest, &follow_points, &hair_pose, tolerance_px);
+    let inliers_at = |pose: &Similarity| inlier_stats(&nearest, &follow_points, pose, tolerance_px).0;
     let refined_on_skin = skin.is_some_and(|fit| {
-        let (inliers, _) = inlier_stats(&nearest, &follow_points, &fit.transform, tolerance_px);
-        fit.is_clear() && (fit.is_decisive() || inliers >= MIN_SKIN_HAIR_AGREEMENT * hair_inliers)
+        fit.is_clear()
+            && (fit.is_decisive() || inliers_at(&fit.transform) >= MIN_SKIN_HAIR_AGREEMENT * inliers_at(&hair_pose))
     });
     let transform = match skin {
         Some(fit) if refined_on_skin => fit.transform,
@@ -780,7 +780,7 @@ pub fn fit_similarity_point_to_line(
             }
         }
     }
-    let mut x = solve4(ata, atb)?;
+    let mut x = solve(ata, atb)?;
     if let Some(scale) = fixed_scale {
         let rotation = x[1].atan2(x[0]);
         let (a, b) = (scale * rotation.cos(), scale * rotation.sin());
@@ -807,17 +807,18 @@ pub fn fit_similarity_point_to_line(
     ))
 }
 
-/// Solves the 4 × 4 system by Gaussian elimination with partial pivoting.
-fn solve4(mut m: [[f64; 4]; 4], mut v: [f64; 4]) -> Option<[f64; 4]> {
-    for col in 0..4 {
-        let pivot = (col..4).max_by(|&i, &j| m[i][col].abs().total_cmp(&m[j][col].abs()))?;
+/// Solves the N × N system `m · x = v` by Gaussian elimination with partial pivoting; `None`
+/// if it is singular.
+pub(super) fn solve<const N: usize>(mut m: [[f64; N]; N], mut v: [f64; N]) -> Option<[f64; N]> {
+    for col in 0..N {
+        let pivot = (col..N).max_by(|&i, &j| m[i][col].abs().total_cmp(&m[j][col].abs()))?;
         if m[pivot][col].abs() < 1e-12 {
             return None;
         }
         m.swap(col, pivot);
         v.swap(col, pivot);
         let pivot_row = m[col];
-        for row in col + 1..4 {
+        for row in col + 1..N {
             let f = m[row][col] / pivot_row[col];
             for (cell, p) in m[row].iter_mut().zip(pivot_row).skip(col) {
                 *cell -= f * p;
@@ -825,9 +826,9 @@ fn solve4(mut m: [[f64; 4]; 4], mut v: [f64; 4]) -> Option<[f64; 4]> {
             v[row] -= f * v[col];
         }
     }
-    let mut x = [0.0; 4];
-    for row in (0..4).rev() {
-        let sum: f64 = (row + 1..4).map(|k| m[row][k] * x[k]).sum();
+    let mut x = [0.0; N];
+    for row in (0..N).rev() {
+        let sum: f64 = (row + 1..N).map(|k| m[row][k] * x[k]).sum();
         x[row] = (v[row] - sum) / m[row][row];
     }
     Some(x)

@@ -17,6 +17,7 @@
 
 use imageproc::filter::gaussian_blur_f32;
 
+use super::register::solve;
 use super::transform::Similarity;
 use crate::skin_texture::SkinTexture;
 
@@ -312,7 +313,7 @@ fn refine_level(base: &Level, follow: &Level, mut pose: Similarity) -> Similarit
         if !enough_overlap(used, follow) {
             break;
         }
-        let Some(step) = solve3(normal, rhs) else { break };
+        let Some(step) = solve(normal, rhs) else { break };
         // largest displacement of a follow-up pixel; a step moves none by more than a pixel
         let reach = step[0].abs() * follow.width.max(follow.height) as f64 + step[1].hypot(step[2]);
         let [d_angle, dx, dy] = step.map(|v| v / reach.max(1.0));
@@ -323,26 +324,6 @@ fn refine_level(base: &Level, follow: &Level, mut pose: Similarity) -> Similarit
         }
     }
     pose
-}
-
-/// Solves the 3 × 3 system `m · x = v` (Cramer's rule); `None` if it is singular.
-fn solve3(m: [[f64; 3]; 3], v: [f64; 3]) -> Option<[f64; 3]> {
-    let det = |m: &[[f64; 3]; 3]| {
-        m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
-            + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
-    };
-    let d = det(&m);
-    if d.abs() < 1e-12 {
-        return None;
-    }
-    let column = |k: usize| {
-        let mut mk = m;
-        for (row, value) in mk.iter_mut().zip(v) {
-            row[k] = value;
-        }
-        det(&mk) / d
-    };
-    Some([column(0), column(1), column(2)])
 }
 
 /// Refines `pose` (texture px) level by level from pyramid level `top` down to the finest.

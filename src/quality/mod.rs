@@ -10,7 +10,7 @@
 mod assess;
 mod bands;
 mod graphics;
-mod raster;
+pub(crate) mod raster;
 mod surround;
 
 use image::RgbImage;

@@ -56,6 +56,16 @@ impl ProbabilityMaps {
         let sy = f64::from(self.input_height) / f64::from(self.height);
         ((x + 0.5) * sx - 0.5, (y + 0.5) * sy - 0.5)
     }
+
+    /// Index (row-major) of the map pixel nearest to input pixel (`x`, `y`): the inverse of
+    /// [`Self::to_input_px`], rounded and kept inside the map.
+    pub fn nearest_to_input_px(&self, x: usize, y: usize) -> usize {
+        let nearest = |v: usize, input: u32, map: u32| {
+            let at = (v as f64 + 0.5) * f64::from(map) / f64::from(input) - 0.5;
+            (at.round().max(0.0) as usize).min(map.saturating_sub(1) as usize)
+        };
+        nearest(y, self.input_height, self.height) * self.width as usize + nearest(x, self.input_width, self.width)
+    }
 }
 
 #[cfg(test)]

@@ -17,5 +17,6 @@ pub use error::ModelError;
 pub use maps::ProbabilityMaps;
 pub use metadata::{keys, ModelMetadata, COVERAGE_CHANNEL, HAIR_CHANNEL};
 pub use model::{default_model_path, HairModel, ModelOptions, Tensor4, DEFAULT_MODEL};
+pub(crate) use resample::resize_map;
 pub use runtime::{init_runtime, locate_runtime, Runtime, ORT_DYLIB_ENV, ORT_VERSION, PROJECT_LOCAL_RUNTIME};
 pub use tiles::DEFAULT_TILE_PX;
