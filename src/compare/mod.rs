@@ -328,9 +328,17 @@ fn look_for_evidence(
     let to_followup = registration.followup_to_baseline.inverse();
     let radius_b = registration.tolerance_px;
     let radius_f = registration.tolerance_px / registration.scale.max(1e-9);
-    let seen = |line: &[[f64; 2]], maps, radius| {
+    // the end-run rule in each visit's input px; off (infinite) on an uncalibrated visit
+    let min_run_px = |analysis: &ImageAnalysis| {
+        analysis
+            .calibration
+            .spacing
+            .map_or(f64::INFINITY, |s| config.min_evidence_run_um / s.um_per_px)
+    };
+    let (min_run_b, min_run_f) = (min_run_px(baseline), min_run_px(followup));
+    let seen = |line: &[[f64; 2]], maps, radius, min_run: f64| {
         evidence::evidence_along(line, maps, config.evidence_threshold, radius)
-            .is_some_and(|f| f >= config.min_shared_fraction)
+            .is_some_and(|e| e.shows_hair(config.min_shared_fraction, min_run))
     };
     let line_of = |cands: &[Candidate], id: u32| cands.iter().find(|c| c.hair.id == id).map(|c| c.line.clone());
     let (mut lost, mut seen_f) = (Vec::new(), Vec::new());
@@ -338,14 +346,14 @@ fn look_for_evidence(
         let in_followup: Option<Vec<[f64; 2]>> =
             line_of(cand_b, id).map(|l| l.iter().map(|&p| to_followup.apply(p)).collect());
         match in_followup {
-            Some(line) if seen(&line, &followup.maps, radius_f) => seen_f.push(id),
+            Some(line) if seen(&line, &followup.maps, radius_f, min_run_f) => seen_f.push(id),
             _ => lost.push(id),
         }
     }
     let (mut new, mut seen_b) = (Vec::new(), Vec::new());
     for &id in &matching.new_ids {
         match line_of(cand_f, id) {
-            Some(line) if seen(&line, &baseline.maps, radius_b) => seen_b.push(id),
+            Some(line) if seen(&line, &baseline.maps, radius_b, min_run_b) => seen_b.push(id),
             _ => new.push(id),
         }
     }

@@ -18,7 +18,7 @@ use crate::quality::{QualityFlag, QualityReport};
 /// Repeatability of the density change (percentage points), measured by
 /// `bash scripts/eval_pairs.sh` (`tricho eval-pairs` on 30 phantom pairs, seed 500000): the
 /// 95th percentile of |measured − true density change| with registration and matching.
-pub const MEASURED_REPEATABILITY_DENSITY_PCT: f64 = 44.6;
+pub const MEASURED_REPEATABILITY_DENSITY_PCT: f64 = 42.2;
 /// Where [`MEASURED_REPEATABILITY_DENSITY_PCT`] comes from, stated in every report.
 pub const REPEATABILITY_SOURCE: &str = "95th percentile of |measured - true density change| over 30 phantom pairs \
      (bash scripts/eval_pairs.sh: tricho eval-pairs, seed 500000)";

@@ -49,6 +49,11 @@ pub struct PairScore {
     pub persisting_identifiable: usize,
     /// Of those, linked correctly.
     pub persisting_linked: usize,
+    /// True hairs counted in the true common field at each visit, and how many of them are
+    /// new / lost.
+    pub true_common: HairTally,
+    /// Hairs the comparison counted in its common field at each visit, new and lost.
+    pub measured_common: HairTally,
     /// True density change on the true common field (%).
     pub true_density_change_pct: Option<f64>,
     /// Registered + matched estimate (%).
@@ -57,6 +62,20 @@ pub struct PairScore {
     pub independent_density_change_pct: Option<f64>,
     /// Time of registration + matching + response (ms).
     pub compare_ms: f64,
+}
+
+/// Hairs counted in a common field: `baseline − lost + new = followup` when every hair is
+/// accounted for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HairTally {
+    /// Counted at baseline.
+    pub baseline: usize,
+    /// Counted at follow-up.
+    pub followup: usize,
+    /// Of the follow-up hairs, only at follow-up.
+    pub new: usize,
+    /// Of the baseline hairs, only at baseline.
+    pub lost: usize,
 }
 
 /// Summary over all pairs.
@@ -172,7 +191,15 @@ pub fn score_pair(
         .collect();
     let persisting_linked = persisting.iter().filter(|id| linked_truth.contains(id)).count();
 
-    let true_density_change_pct = true_common_change_pct(truth, &true_transform);
+    let true_common = true_common_tally(truth, &true_transform);
+    let true_density_change_pct =
+        (true_common.baseline > 0).then(|| percent_change(true_common.baseline, true_common.followup));
+    let measured_common = HairTally {
+        baseline: comparison.baseline.count,
+        followup: comparison.followup.count,
+        new: comparison.summary.new,
+        lost: comparison.summary.lost,
+    };
     let matched = comparison.change.density_pct.or(comparison.change.count_pct);
     let independent = baseline
         .metrics
@@ -189,6 +216,8 @@ pub fn score_pair(
         links_correct,
         persisting_identifiable: persisting.len(),
         persisting_linked,
+        true_common,
+        measured_common,
         true_density_change_pct,
         matched_density_change_pct: matched,
         independent_density_change_pct: independent,
@@ -222,8 +251,8 @@ fn identify(hairs: &[MeasuredHair], truth: &PhantomTruth) -> Vec<(u32, u32)> {
         .collect()
 }
 
-/// The true density change on the true common field (%), `None` without baseline hairs.
-fn true_common_change_pct(truth: &PairTruths, true_transform: &Similarity) -> Option<f64> {
+/// The true hairs counted in the true common field at each visit.
+fn true_common_tally(truth: &PairTruths, true_transform: &Similarity) -> HairTally {
     let b = &truth.baseline.image;
     let f = &truth.followup.image;
     let common = CommonField::new(
@@ -232,13 +261,15 @@ fn true_common_change_pct(truth: &PairTruths, true_transform: &Similarity) -> Op
         true_transform,
     );
     let min_px = MIN_COUNTED_LENGTH_UM / truth.baseline.calibration.um_per_px;
-    let n_b = truth
+    let fate = |id: u32| truth.pair.hairs.iter().find(|c| c.id == id).map(|c| c.fate);
+    let in_b: Vec<u32> = truth
         .baseline
         .hairs
         .iter()
         .filter(|h| common.length_inside_px(&h.centreline_px) >= min_px)
-        .count();
-    let n_f = truth
+        .map(|h| h.id)
+        .collect();
+    let in_f: Vec<u32> = truth
         .followup
         .hairs
         .iter()
@@ -246,8 +277,19 @@ fn true_common_change_pct(truth: &PairTruths, true_transform: &Similarity) -> Op
             let line: Vec<[f64; 2]> = h.centreline_px.iter().map(|&p| true_transform.apply(p)).collect();
             common.length_inside_px(&line) >= min_px
         })
-        .count();
-    (n_b > 0).then(|| (n_f as f64 - n_b as f64) / n_b as f64 * 100.0)
+        .map(|h| h.id)
+        .collect();
+    HairTally {
+        baseline: in_b.len(),
+        followup: in_f.len(),
+        new: in_f.iter().filter(|&&id| fate(id) == Some(HairFate::New)).count(),
+        lost: in_b.iter().filter(|&&id| fate(id) == Some(HairFate::Lost)).count(),
+    }
+}
+
+/// `(after − before) / before × 100`.
+fn percent_change(before: usize, after: usize) -> f64 {
+    (after as f64 - before as f64) / before as f64 * 100.0
 }
 
 /// Summarises pair scores.
