@@ -7,7 +7,11 @@ its points on any hair lies on no hair. Prints per image and in total: true coun
 traced hairs, traced on no hair, extra pieces of split hairs (traced hairs beyond the first
 assigned to one true hair), true counted hairs with no traced hair of their own, and how many of
 those are hidden: fewer label pixels than a quarter of their visible length × width (under
-another hair of their unit; no image-based count can see them).
+another hair of their unit; no image-based count can see them). Also: `mixed`, traced hairs
+running along two or more true hairs (each under at least a fifth of its points and 100 µm: a
+chain that switched hairs in a crossing), and `clean`, true counted hairs with a traced hair of
+which at least 80 % of the on-hair points are theirs; clean precision and recall are `clean`
+over traced and over true.
 
     python3 scripts/trace_breakdown.py PHANTOMS DUMP [model|mask]
 
@@ -24,6 +28,9 @@ from PIL import Image
 
 ON_HAIR_FRACTION = 0.3
 HIDDEN_AREA_FRACTION = 0.25
+MIXED_SHARE = 0.2
+MIXED_MIN_UM = 100.0
+CLEAN_SHARE = 0.8
 
 
 def breakdown(truth_path, dump_dir, source):
@@ -34,18 +41,27 @@ def breakdown(truth_path, dump_dir, source):
     height, width = labels.shape
     counted = {h["id"] for h in truth["hairs"] if h["counted"]}
     traced = json.load(open(os.path.join(dump_dir, truth["image"]["file"] + ".json")))[source]
+    um_per_px = truth["calibration"]["um_per_px"]
     pieces = Counter()
+    clean = set()
     row = Counter(truth=len(counted), traced=len(traced))
     for centreline in traced:
         ids = [labels[int(y), int(x)] for x, y in centreline if 0 <= int(x) < width and 0 <= int(y) < height]
         on_hair = [i for i in ids if i > 0]
+        shares = Counter(on_hair)
+        carried = [i for i, n in shares.items() if n >= MIXED_SHARE * len(ids) and n * um_per_px >= MIXED_MIN_UM]
+        row["mixed"] += len(carried) >= 2
+        if on_hair:
+            top, n = shares.most_common(1)[0]
+            if n >= CLEAN_SHARE * len(on_hair) and top in counted:
+                clean.add(top)
         if len(on_hair) < ON_HAIR_FRACTION * len(centreline):
             row["on_no_hair"] += 1
             continue
         pieces[Counter(on_hair).most_common(1)[0][0]] += 1
     row["split_pieces"] = sum(n - 1 for n in pieces.values() if n > 1)
     row["missed"] = sum(1 for h in counted if pieces[h] == 0)
-    um_per_px = truth["calibration"]["um_per_px"]
+    row["clean"] = len(clean)
     area = np.bincount(labels.ravel(), minlength=max(h["id"] for h in truth["hairs"]) + 1)
     row["missed_hidden"] = sum(
         1
@@ -67,6 +83,7 @@ def main():
         total.update(row)
         print(name, dict(row))
     print("total", dict(total))
+    print(f"clean precision {total['clean'] / total['traced']:.3f} recall {total['clean'] / total['truth']:.3f}")
 
 
 if __name__ == "__main__":
