@@ -141,4 +141,29 @@ fn eval_pairs_scores_the_fixture_pair() {
     assert_eq!(summary["scores"].as_array().unwrap().len(), 1);
     let error = summary["registration_error_px_median"].as_f64().unwrap();
     assert!(error.is_finite() && error >= 0.0, "{error}");
+    // the common-field tallies behind the density-change error
+    let score = &summary["scores"][0];
+    let tally = |which: &str, field: &str| score[which][field].as_i64().unwrap();
+    assert_eq!(
+        tally("measured_common", "baseline") - tally("measured_common", "lost") + tally("measured_common", "new"),
+        tally("measured_common", "followup"),
+        "the comparison counts each hair of its common field once per visit: {score}"
+    );
+    assert!(
+        tally("true_common", "new") <= 5,
+        "the fixture pair has 5 new hairs: {score}"
+    );
+    assert!(
+        tally("true_common", "lost") <= 3,
+        "the fixture pair has 3 lost hairs: {score}"
+    );
+    let (before, after) = (
+        tally("true_common", "baseline") as f64,
+        tally("true_common", "followup") as f64,
+    );
+    let true_change = score["true_density_change_pct"].as_f64().unwrap();
+    assert!(
+        (true_change - (after - before) / before * 100.0).abs() < 1e-9,
+        "{score}"
+    );
 }
