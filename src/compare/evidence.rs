@@ -14,6 +14,7 @@
 //! baseline shaft (and a baseline hair mapped onto a follow-up shaft that was clipped shorter
 //! is seen from its cut end the same way).
 
+use crate::geometry::polyline_length;
 use crate::segment::{ProbabilityMaps, HAIR_CHANNEL};
 
 /// Most points read along one centreline.
@@ -69,24 +70,25 @@ pub fn evidence_along(line: &[[f64; 2]], maps: &ProbabilityMaps, threshold: f32,
         .collect();
     let inside = samples.iter().filter(|(_, s)| s.is_some()).count();
     let seen = samples.iter().filter(|(_, s)| *s == Some(true)).count();
-    let run_from = |order: &mut dyn Iterator<Item = &(usize, Option<bool>)>| -> f64 {
-        let run: Vec<usize> = order.take_while(|(_, s)| *s == Some(true)).map(|(i, _)| *i).collect();
-        match (run.first(), run.last()) {
-            (Some(&a), Some(&b)) => arc_length(&line[a.min(b)..=a.max(b)]),
-            _ => 0.0,
-        }
-    };
-    let end_run_px = run_from(&mut samples.iter()).max(run_from(&mut samples.iter().rev()));
+    // the unbroken stretches of evidence from the first and from the last sampled point
+    let has_hair = |s: &&(usize, Option<bool>)| s.1 == Some(true);
+    let last = samples.last().map_or(0, |s| s.0);
+    let from_start = samples
+        .iter()
+        .take_while(has_hair)
+        .last()
+        .map_or(0.0, |&(i, _)| polyline_length(&line[..=i]));
+    let from_end = samples
+        .iter()
+        .rev()
+        .take_while(has_hair)
+        .last()
+        .map_or(0.0, |&(i, _)| polyline_length(&line[i..=last]));
+    let end_run_px = from_start.max(from_end);
     (inside > 0).then(|| Evidence {
         share: seen as f64 / inside as f64,
         end_run_px,
     })
-}
-
-fn arc_length(line: &[[f64; 2]]) -> f64 {
-    line.windows(2)
-        .map(|p| (p[1][0] - p[0][0]).hypot(p[1][1] - p[0][1]))
-        .sum()
 }
 
 #[cfg(test)]
