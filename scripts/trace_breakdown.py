@@ -51,14 +51,13 @@ def breakdown(truth_path, dump_dir, source):
         shares = Counter(on_hair)
         carried = [i for i, n in shares.items() if n >= MIXED_SHARE * len(ids) and n * um_per_px >= MIXED_MIN_UM]
         row["mixed"] += len(carried) >= 2
-        if on_hair:
-            top, n = shares.most_common(1)[0]
-            if n >= CLEAN_SHARE * len(on_hair) and top in counted:
-                clean.add(top)
+        top, n = shares.most_common(1)[0] if shares else (None, 0)
+        if top in counted and n >= CLEAN_SHARE * len(on_hair):
+            clean.add(top)
         if len(on_hair) < ON_HAIR_FRACTION * len(centreline):
             row["on_no_hair"] += 1
             continue
-        pieces[Counter(on_hair).most_common(1)[0][0]] += 1
+        pieces[top] += 1
     row["split_pieces"] = sum(n - 1 for n in pieces.values() if n > 1)
     row["missed"] = sum(1 for h in counted if pieces[h] == 0)
     row["clean"] = len(clean)

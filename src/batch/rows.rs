@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::compare::response::Change;
+use crate::compare::response::{percent_change, Change};
 use crate::measure::{ImageMetrics, WidthBin};
 use crate::report::{ComparisonReport, SummaryRow};
 
@@ -144,7 +144,7 @@ impl PairResult {
             lost: report.matching.summary.lost,
             change: report.change,
             non_vellus_density_change_per_cm2: b.zip(a).map(|(b, a)| a - b),
-            non_vellus_density_change_pct: b.zip(a).filter(|(b, _)| *b > 0.0).map(|(b, a)| (a - b) / b * 100.0),
+            non_vellus_density_change_pct: b.zip(a).and_then(|(b, a)| percent_change(b, a)),
             category: serde_name(&report.response.category),
             repeatability_density_pct: report.response.repeatability_density_pct,
             flags: report.flags.iter().map(serde_name).collect(),

@@ -108,11 +108,16 @@ pub struct Change {
     pub thin_hair_fraction_pct: Option<f64>,
 }
 
+/// `(after − before) / before × 100`; `None` unless `before` is positive.
+pub fn percent_change(before: f64, after: f64) -> Option<f64> {
+    (before > 0.0).then(|| (after - before) / before * 100.0)
+}
+
 impl Change {
     /// The change from `before` to `after`.
     pub fn between(before: &ImageMetrics, after: &ImageMetrics) -> Self {
         let diff = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| b - a);
-        let pct = |a: Option<f64>, b: Option<f64>| a.zip(b).filter(|(a, _)| *a > 0.0).map(|(a, b)| (b - a) / a * 100.0);
+        let pct = |a: Option<f64>, b: Option<f64>| a.zip(b).and_then(|(a, b)| percent_change(a, b));
         let count = (Some(before.count as f64), Some(after.count as f64));
         Self {
             count: after.count as i64 - before.count as i64,

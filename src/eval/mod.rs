@@ -9,6 +9,7 @@ mod summary;
 use serde::{Deserialize, Serialize};
 
 use crate::analyze::ImageAnalysis;
+use crate::compare::response::percent_change;
 use crate::measure::{HairClass, MeasureConfig};
 use crate::synth::truth::PhantomTruth;
 pub use matching::{match_hairs, shared_fraction, tolerance_px, Track, MIN_SHARED_FRACTION};
@@ -103,20 +104,19 @@ pub fn score_phantom(truth: &PhantomTruth, analysis: &ImageAnalysis, config: &Me
         })
         .collect();
     let count = analysis.metrics.count;
-    let relative = |measured: f64, truth: f64| (truth > 0.0).then(|| (measured - truth) / truth * 100.0);
     PhantomScore {
         image: truth.image.file.clone(),
         um_per_px,
         strata: strata_of(truth),
         true_count: truth.count,
         count,
-        count_error_pct: relative(count as f64, truth.count as f64),
+        count_error_pct: percent_change(truth.count as f64, count as f64),
         true_density_per_cm2: truth.density_per_cm2,
         density_per_cm2: analysis.metrics.density_per_cm2,
         density_error_pct: analysis
             .metrics
             .density_per_cm2
-            .and_then(|d| relative(d, truth.density_per_cm2)),
+            .and_then(|d| percent_change(truth.density_per_cm2, d)),
         matched: matches.len(),
         widths,
     }

@@ -24,6 +24,7 @@ use super::matching::{shared_fraction, tolerance_px, Track, MIN_SHARED_FRACTION}
 use super::summary::percentile;
 use crate::analyze::ImageAnalysis;
 use crate::compare::field::CommonField;
+use crate::compare::response::percent_change;
 use crate::compare::{Comparison, Similarity};
 use crate::measure::MeasuredHair;
 use crate::quality::FieldMask;
@@ -192,8 +193,7 @@ pub fn score_pair(
     let persisting_linked = persisting.iter().filter(|id| linked_truth.contains(id)).count();
 
     let true_common = true_common_tally(truth, &true_transform);
-    let true_density_change_pct =
-        (true_common.baseline > 0).then(|| percent_change(true_common.baseline, true_common.followup));
+    let true_density_change_pct = percent_change(true_common.baseline as f64, true_common.followup as f64);
     let measured_common = HairTally {
         baseline: comparison.baseline.count,
         followup: comparison.followup.count,
@@ -205,8 +205,7 @@ pub fn score_pair(
         .metrics
         .density_per_cm2
         .zip(followup.metrics.density_per_cm2)
-        .filter(|(b, _)| *b > 0.0)
-        .map(|(b, f)| (f - b) / b * 100.0);
+        .and_then(|(b, f)| percent_change(b, f));
     PairScore {
         pair: truth.name.clone(),
         registration_error_px,
@@ -285,11 +284,6 @@ fn true_common_tally(truth: &PairTruths, true_transform: &Similarity) -> HairTal
         new: in_f.iter().filter(|&&id| fate(id) == Some(HairFate::New)).count(),
         lost: in_b.iter().filter(|&&id| fate(id) == Some(HairFate::Lost)).count(),
     }
-}
-
-/// `(after − before) / before × 100`.
-fn percent_change(before: usize, after: usize) -> f64 {
-    (after as f64 - before as f64) / before as f64 * 100.0
 }
 
 /// Summarises pair scores.
