@@ -109,6 +109,7 @@ def fit(a):
                "loss": "unweighted binary cross-entropy of the coverage logit against the exact hair mask",
                "bce_first_100": float(np.mean(losses[:100])), "bce_last_100": float(np.mean(losses[-100:])),
                "train_seconds": round(time.time() - t0, 1), "command": command}
+    Path(a.summary_out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.summary_out).write_text(json.dumps(summary, indent=2) + "\n")
     return checkpoint, ted
 

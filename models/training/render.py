@@ -34,6 +34,8 @@ def git_revision() -> str:
 def render(out, count, seed, size=None, um_per_px=None, tricho=DEFAULT_TRICHO, quiet=False) -> dict:
     """Render `count` phantoms into `out` unless a manifest with the same request exists."""
     out = Path(out)
+    if um_per_px is not None and ":" not in str(um_per_px):
+        um_per_px = float(um_per_px)  # "5" from the command line and 5.0 from train.py ask for the same set
     request = {"count": int(count), "seed": int(seed), "size": size, "um_per_px": um_per_px}
     manifest_path = out / "manifest.json"
     binary_sha = sha256_file(tricho)

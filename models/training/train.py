@@ -273,7 +273,8 @@ def train(a):
           f"centreline fraction {train_set['centre'].mean():.4f}", flush=True)
     imgs = train_set["images"]
     # per-channel statistics on a deterministic subsample (exact enough, cheap)
-    sub = imgs[:: max(1, len(imgs) // 256)].reshape(-1, 3).astype(np.float64) / 255.0
+    sub = imgs[:: max(1, len(imgs) // 256)].reshape(-1, 3)
+    sub = sub[:: max(1, len(sub) // 2**25)].astype(np.float64) / 255.0  # at most ~33 M pixels (large images)
     mean = [float(v) for v in sub.mean(0)]
     std = [float(v) for v in sub.std(0)]
     del sub
