@@ -34,8 +34,6 @@ def git_revision() -> str:
 def render(out, count, seed, size=None, um_per_px=None, tricho=DEFAULT_TRICHO, quiet=False) -> dict:
     """Render `count` phantoms into `out` unless a manifest with the same request exists."""
     out = Path(out)
-    if um_per_px is not None and ":" not in str(um_per_px):
-        um_per_px = float(um_per_px)  # "5" from the command line and 5.0 from train.py ask for the same set
     request = {"count": int(count), "seed": int(seed), "size": size, "um_per_px": um_per_px}
     manifest_path = out / "manifest.json"
     binary_sha = sha256_file(tricho)
@@ -90,13 +88,18 @@ def render(out, count, seed, size=None, um_per_px=None, tricho=DEFAULT_TRICHO, q
     return man
 
 
+def scale_arg(text: str):
+    """--um-per-px as train.py passes it: a float, or the range string "A:B" (so both ask for the same set)."""
+    return text if ":" in text else float(text)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True)
     ap.add_argument("--count", type=int, required=True)
     ap.add_argument("--seed", type=int, required=True)
     ap.add_argument("--size", default=None, help="WxH (renderer default if omitted)")
-    ap.add_argument("--um-per-px", default=None, help="A or A:B (renderer default if omitted)")
+    ap.add_argument("--um-per-px", type=scale_arg, default=None, help="A or A:B (renderer default if omitted)")
     ap.add_argument("--tricho", default=DEFAULT_TRICHO)
     a = ap.parse_args()
     render(a.out, a.count, a.seed, a.size, a.um_per_px, a.tricho)

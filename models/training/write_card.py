@@ -74,7 +74,7 @@ def write_card(onnx_path, metrics_path, summary_path, out_path) -> str:
         st_ = json.loads(Path(sp_).read_text())
         lw = st_.get("loss_weights", {})
         ca = st_.get("coarse_augmentation", {})
-        train_set = Path(st_.get("data", {}).get("train", {}).get("dir", "?")).name
+        train_set = Path(st_["data"]["train"]["dir"]).name
         stages.append(f"  {k}. seed {st_['seed']}, lr {st_['lr']}, {st_['steps']} steps ({st_['train_seconds'] / 60:.0f} min) on `{train_set}`, "
                       f"{'from ' + Path(st_['init']).parent.name + ' best checkpoint' if st_.get('init') else ('from the exported `' + st_['init_onnx'] + '` (BatchNorm statistics frozen)' if st_.get('init_onnx') else 'random init')}; "
                       f"extra loss weight vellus {lw.get('vellus', 0)}, light {lw.get('light', 0)}, out of focus {lw.get('defocus', 0)}; "
