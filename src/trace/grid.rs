@@ -4,6 +4,9 @@
 /// Offsets of the eight neighbours, clockwise from north: N, NE, E, SE, S, SW, W, NW.
 pub(crate) const NEIGHBOURS: [(i64, i64); 8] = [(0, -1), (1, -1), (1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1)];
 
+/// Offsets of the four edge neighbours: N, E, S, W.
+pub(crate) const EDGE_NEIGHBOURS: [(i64, i64); 4] = [(0, -1), (1, 0), (0, 1), (-1, 0)];
+
 /// A row-major binary image; pixels outside it read as background.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct BinaryImage {
@@ -34,9 +37,11 @@ impl BinaryImage {
         Self { width, height, data }
     }
 
-    /// Sets the holes (8-connected background regions not reaching the image border) of at
+    /// Sets the holes (4-connected background regions not reaching the image border) of at
     /// most `max_area` pixels over which `map` averages at least `min_mean`: dips inside hair,
-    /// not skin between hairs. Returns which pixels were filled.
+    /// not skin between hairs. Returns which pixels were filled. The background is
+    /// 4-connected as in the thinning: a background pixel that touches the skin outside only
+    /// at a corner is a hole to the thinning, which rings it with a loop of skeleton.
     pub fn fill_holes(&mut self, map: &[f32], max_area: usize, min_mean: f32) -> Vec<bool> {
         let mut filled = vec![false; self.data.len()];
         if max_area == 0 || map.len() != self.data.len() {
@@ -47,7 +52,7 @@ impl BinaryImage {
             height: self.height,
             data: self.data.iter().map(|&hair| !hair).collect(),
         };
-        let (labels, regions) = background.components();
+        let (labels, regions) = background.components_with(&EDGE_NEIGHBOURS);
         let regions = regions as usize;
         let mut area = vec![0usize; regions + 1];
         let mut sum = vec![0.0f32; regions + 1];
@@ -119,6 +124,11 @@ impl BinaryImage {
 
     /// 8-connected component labels (0 background, 1.. components) and the component count.
     pub fn components(&self) -> (Vec<u32>, u32) {
+        self.components_with(&NEIGHBOURS)
+    }
+
+    /// Labels the components connected through `neighbours`, as [`Self::components`].
+    fn components_with(&self, neighbours: &[(i64, i64)]) -> (Vec<u32>, u32) {
         let mut labels = vec![0u32; self.data.len()];
         let mut next = 0u32;
         let mut stack = Vec::new();
@@ -131,7 +141,7 @@ impl BinaryImage {
             stack.push(start);
             while let Some(i) = stack.pop() {
                 let (x, y) = self.xy(i);
-                for &(dx, dy) in &NEIGHBOURS {
+                for &(dx, dy) in neighbours {
                     if let Some(j) = self.index(x + dx, y + dy) {
                         if self.data[j] && labels[j] == 0 {
                             labels[j] = next;
@@ -196,6 +206,26 @@ mod tests {
         let mut untouched = image.clone();
         assert!(!untouched.fill_holes(&map, 0, 0.25).contains(&true));
         assert_eq!(untouched, image);
+    }
+
+    #[test]
+    fn a_faint_pixel_touching_the_skin_only_at_a_corner_is_a_hole() {
+        // Hair fills the top rows; below it, skin reaches up to (2, 4); the faint pixel (3, 3)
+        // touches that skin only diagonally, so thinning (4-connected background) would ring
+        // it with a loop of skeleton.
+        let mut image = BinaryImage::new(7, 6);
+        image.data.fill(true);
+        let mut map = vec![1.0f32; 7 * 6];
+        for (x, y) in [(3, 3), (2, 4), (1, 5), (2, 5), (3, 5)] {
+            image.data[y * 7 + x] = false;
+            map[y * 7 + x] = if (x, y) == (3, 3) { 0.3 } else { 0.0 };
+        }
+        let filled = image.fill_holes(&map, 4, 0.25);
+        assert!(
+            image.get(3, 3) && filled[3 * 7 + 3],
+            "the corner-touching faint pixel is filled"
+        );
+        assert!(!image.get(2, 4) && !image.get(2, 5), "the skin stays");
     }
 
     #[test]
