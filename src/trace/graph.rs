@@ -258,56 +258,6 @@ impl Graph {
             merged += 1;
         }
     }
-
-    /// Folds away each node that spur pruning left with two branches where both lead to
-    /// junctions (three or more branches) within `factor` × the largest of the three radii in
-    /// all: a link inside one crossing's blob (thinning split the crossing there), not a
-    /// hair's end or turn. Its two edges become one, so that `merge_junctions` can merge the
-    /// junctions at its ends. Returns the number of links folded.
-    pub fn fold_links_inside_crossings(&mut self, factor: f64) -> usize {
-        let degrees = self.degrees();
-        let mut ends_at: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.nodes.len()];
-        for (id, edge) in self.live_edges() {
-            for (end, &node) in edge.ends.iter().enumerate() {
-                ends_at[node].push((id, end));
-            }
-        }
-        let mut folded = 0;
-        for node in (0..self.nodes.len()).filter(|&n| degrees[n] == 2) {
-            // Folding never changes a degree, and a neighbour of a folded node is a junction,
-            // never a node folded here: these two edges are still alive.
-            let [(e1, k1), (e2, k2)] = ends_at[node][..] else {
-                continue;
-            };
-            let (j1, j2) = (self.edges[e1].ends[1 - k1], self.edges[e2].ends[1 - k2]);
-            let radius = [node, j1, j2]
-                .iter()
-                .map(|&n| self.nodes[n].radius_px)
-                .fold(0.0, f64::max);
-            let length = self.edges[e1].length_px() + self.edges[e2].length_px();
-            if e1 == e2 || j1 == j2 || degrees[j1] < 3 || degrees[j2] < 3 || length > factor * radius {
-                continue;
-            }
-            // The path j1 → node → j2.
-            let mut path = self.edges[e1].path.clone();
-            if k1 == 0 {
-                path.reverse();
-            }
-            let onward = &self.edges[e2].path;
-            if k2 == 0 {
-                path.extend(onward);
-            } else {
-                path.extend(onward.iter().rev());
-            }
-            path.dedup();
-            self.edges[e1].alive = false;
-            self.edges[e2].alive = false;
-            self.nodes[node].alive = false;
-            self.push_edge(j1, j2, path);
-            folded += 1;
-        }
-        folded
-    }
 }
 
 /// How far apart (in junction radii) junctions may be and still be merged into one crossing.
@@ -433,75 +383,6 @@ mod tests {
         let merged = nodes_of_degree(&graph, 4);
         assert_eq!(merged.len(), 1);
         assert_eq!(graph.nodes[merged[0]].centre, [4.5, 3.5]);
-    }
-
-    /// A graph from nodes `(centre, radius)` and straight edges between node ids.
-    fn graph_of(nodes: &[([f64; 2], f64)], edges: &[(usize, usize)]) -> Graph {
-        Graph {
-            nodes: nodes
-                .iter()
-                .map(|&(centre, radius_px)| Node {
-                    centre,
-                    radius_px,
-                    alive: true,
-                })
-                .collect(),
-            edges: edges
-                .iter()
-                .map(|&(a, b)| Edge {
-                    ends: [a, b],
-                    path: vec![nodes[a].0, nodes[b].0],
-                    alive: true,
-                })
-                .collect(),
-        }
-    }
-
-    #[test]
-    fn a_short_link_between_two_junctions_folds_and_they_merge() {
-        // Junctions 0 and 2 (three branches each: two arms and the link) joined through node 1,
-        // a junction whose spur was pruned; radius 6 px.
-        let nodes = [
-            ([10.0, 10.0], 6.0),
-            ([14.0, 10.0], 6.0),
-            ([18.0, 10.0], 6.0),
-            ([0.0, 0.0], 1.0),
-            ([0.0, 20.0], 1.0),
-            ([28.0, 0.0], 1.0),
-            ([28.0, 20.0], 1.0),
-        ];
-        let edges = [(0, 1), (2, 1), (3, 0), (4, 0), (2, 5), (2, 6)];
-        let limits = MergeLimits {
-            any: 1.5,
-            two_hairs: 1.5,
-        };
-        let mut graph = graph_of(&nodes, &edges);
-        assert_eq!(graph.merge_junctions(limits), 0, "node 1 is no junction");
-        assert_eq!(graph.fold_links_inside_crossings(1.5), 1);
-        assert!(!graph.nodes[1].alive);
-        let link = graph
-            .live_edges()
-            .find(|(_, e)| e.ends.contains(&0) && e.ends.contains(&2));
-        assert_eq!(link.unwrap().1.path, vec![[10.0, 10.0], [14.0, 10.0], [18.0, 10.0]]);
-        assert_eq!(graph.merge_junctions(limits), 1);
-        assert_eq!(
-            graph.degrees().iter().filter(|&&d| d == 4).count(),
-            1,
-            "one crossing of two hairs"
-        );
-
-        let mut long = graph_of(&nodes, &edges);
-        assert_eq!(
-            long.fold_links_inside_crossings(0.5),
-            0,
-            "a link longer than the limit stays"
-        );
-        let mut to_an_end = graph_of(&nodes, &[(0, 1), (1, 5), (3, 0), (4, 0)]);
-        assert_eq!(
-            to_an_end.fold_links_inside_crossings(10.0),
-            0,
-            "a link must join two junctions"
-        );
     }
 
     #[test]

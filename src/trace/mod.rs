@@ -69,13 +69,7 @@ pub struct TraceConfig {
     pub min_spur_length_um: f64,
     /// Junctions joined by a branch at most this many times the larger junction radius long
     /// are one crossing. Default 1.5: thinning splits a crossing of several hairs at small
-    /// angles into junctions up to about one and a half blob radii apart. Junctions linked
-    /// within this distance through a node that spur pruning left with two branches are
-    /// merged too (one more merge round after pruning): on the crossing-of-five fixture the
-    /// stage-4 network's maps split the crossing that way, and the pairing on either side
-    /// swapped two hairs. On validation phantoms (30, seed 600000, committed network) the
-    /// fold took the exact-mask median |count error| from 25.8 % to 25.0 % (p90 38.5 % →
-    /// 39.6 %), model maps unchanged at 24.0 % / 39.6 % (`examples/trace_eval.rs`).
+    /// angles into junctions up to about one and a half blob radii apart.
     pub junction_merge_factor: f64,
     /// Two three-way junctions (a crossing of two hairs) are one crossing up to this many
     /// radii apart. Default 4.0: two shafts crossing at 15° share their course for about four
@@ -255,16 +249,11 @@ pub fn trace_hairs(
     let mut graph = graph::Graph::from_skeleton(&skeleton, &radius_px);
     let min_spur_px = config.min_spur_length_um / um_per_px;
     graph.prune_spurs(config.spur_length_factor, min_spur_px);
-    let merge_limits = graph::MergeLimits {
+    graph.merge_junctions(graph::MergeLimits {
         any: config.junction_merge_factor,
         two_hairs: config.two_hair_merge_factor,
-    };
-    graph.merge_junctions(merge_limits);
+    });
     graph.prune_spurs(config.spur_length_factor, min_spur_px);
-    if graph.fold_links_inside_crossings(config.junction_merge_factor) > 0 {
-        graph.merge_junctions(merge_limits);
-        graph.prune_spurs(config.spur_length_factor, min_spur_px);
-    }
     let pairs = pairing::pair_junctions(&graph, config.max_turn_deg.to_radians());
     let mut chains = chain::chain_edges(&graph, &pairs, config.smoothing_half_window);
     for c in &mut chains {
