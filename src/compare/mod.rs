@@ -292,7 +292,7 @@ pub fn compare_visits(
         &config.response,
     );
     let change_pct = change.density_pct.or(change.count_pct);
-    let response = categorise(change_pct, metrics_b.count, registration.confidence, &config.response);
+    let response = categorise(change_pct, &flags, &config.response);
     let common_field_record = CommonFieldRecord {
         area_px: common.area_px,
         area_mm2: spacing_b.map(|s| area_mm2(s, common.area_px)),

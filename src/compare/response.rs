@@ -4,8 +4,9 @@
 //! **Category** (from the change in total hair density on the common field, which equals the
 //! change in count since both visits are measured on the same patch):
 //! `undetermined` when the pair cannot be trusted (registration confidence below
-//! [`ResponseConfig::min_registration_confidence`] or fewer than
-//! [`ResponseConfig::min_baseline_hairs`] baseline hairs in the common field);
+//! [`ResponseConfig::min_registration_confidence`], fewer than
+//! [`ResponseConfig::min_baseline_hairs`] baseline hairs in the common field, or a
+//! registration whose own scale contradicts the calibrations: see [`UNTRUSTED`]);
 //! `no_detectable_change` when |change| is below the measured repeatability
 //! [`ResponseConfig::repeatability_density_pct`]; otherwise `improved` / `worsened`, and
 //! `marked_improvement` / `marked_worsening` from [`ResponseConfig::marked_change_pct`] on.
@@ -18,7 +19,7 @@ use crate::quality::{QualityFlag, QualityReport};
 /// Repeatability of the density change (percentage points), measured by
 /// `bash scripts/eval_pairs.sh` (`tricho eval-pairs` on 30 phantom pairs, seed 500000): the
 /// 95th percentile of |measured − true density change| with registration and matching.
-pub const MEASURED_REPEATABILITY_DENSITY_PCT: f64 = 42.2;
+pub const MEASURED_REPEATABILITY_DENSITY_PCT: f64 = 42.3;
 /// Where [`MEASURED_REPEATABILITY_DENSITY_PCT`] comes from, stated in every report.
 pub const REPEATABILITY_SOURCE: &str = "95th percentile of |measured - true density change| over 30 phantom pairs \
      (bash scripts/eval_pairs.sh: tricho eval-pairs, seed 500000)";
@@ -194,7 +195,8 @@ pub enum ResponseCategory {
     Worsened,
     /// Density down by at least the marked threshold.
     MarkedWorsening,
-    /// The pair cannot be trusted (low registration confidence or too few hairs).
+    /// The pair cannot be trusted (low registration confidence, too few hairs, or a
+    /// registration inconsistent with the calibrations).
     Undetermined,
 }
 
@@ -271,18 +273,21 @@ pub fn visit_flags(quality: &QualityReport, baseline: bool) -> Vec<ComparisonFla
     flags
 }
 
+/// Flags under which a pair gets no category. A registration whose free fit to the hairs
+/// needs a scale the calibrations rule out has aligned the wrong hairs: on 60 phantom pairs
+/// (`tricho eval-pairs`, seeds 500000 and 700000) that flag was raised on exactly the two pairs
+/// registered 146 and 186 px off, one of which had been given `no_detectable_change`.
+pub const UNTRUSTED: [ComparisonFlag; 3] = [
+    ComparisonFlag::LowRegistrationConfidence,
+    ComparisonFlag::TooFewHairs,
+    ComparisonFlag::CalibrationInconsistentWithRegistration,
+];
+
 /// The category of a pair whose density changed by `change_pct` (count change when
-/// uncalibrated), with `baseline_hairs` in the common field and the registration `confidence`.
-pub fn categorise(
-    change_pct: Option<f64>,
-    baseline_hairs: usize,
-    confidence: f64,
-    config: &ResponseConfig,
-) -> Response {
+/// uncalibrated), given the pair's `flags` (any of [`UNTRUSTED`] makes it `undetermined`).
+pub fn categorise(change_pct: Option<f64>, flags: &[ComparisonFlag], config: &ResponseConfig) -> Response {
     let category = match change_pct {
-        _ if confidence < config.min_registration_confidence || baseline_hairs < config.min_baseline_hairs => {
-            ResponseCategory::Undetermined
-        }
+        _ if flags.iter().any(|f| UNTRUSTED.contains(f)) => ResponseCategory::Undetermined,
         None => ResponseCategory::Undetermined,
         Some(c) if c.abs() < config.repeatability_density_pct => ResponseCategory::NoDetectableChange,
         Some(c) if c >= config.marked_change_pct => ResponseCategory::MarkedImprovement,
@@ -317,20 +322,24 @@ mod tests {
             repeatability_density_pct: 5.0,
             ..ResponseConfig::default()
         };
-        let cat = |c: f64| categorise(Some(c), 50, 0.9, &config).category;
+        let cat = |c: f64| categorise(Some(c), &[ComparisonFlag::CalibrationDiffers], &config).category;
         assert_eq!(cat(4.9), ResponseCategory::NoDetectableChange);
         assert_eq!(cat(-4.9), ResponseCategory::NoDetectableChange);
         assert_eq!(cat(6.0), ResponseCategory::Improved);
         assert_eq!(cat(-6.0), ResponseCategory::Worsened);
         assert_eq!(cat(25.0), ResponseCategory::MarkedImprovement);
         assert_eq!(cat(-25.0), ResponseCategory::MarkedWorsening);
-        assert_eq!(
-            categorise(Some(30.0), 5, 0.9, &config).category,
-            ResponseCategory::Undetermined
-        );
-        assert_eq!(
-            categorise(Some(30.0), 50, 0.1, &config).category,
-            ResponseCategory::Undetermined
-        );
+        let untrusted = [
+            ComparisonFlag::LowRegistrationConfidence,
+            ComparisonFlag::TooFewHairs,
+            ComparisonFlag::CalibrationInconsistentWithRegistration,
+        ];
+        for flag in untrusted {
+            assert_eq!(
+                categorise(Some(30.0), &[ComparisonFlag::IntervalUnknown, flag], &config).category,
+                ResponseCategory::Undetermined,
+                "{flag:?}"
+            );
+        }
     }
 }
