@@ -52,7 +52,7 @@ impl BinaryImage {
             height: self.height,
             data: self.data.iter().map(|&hair| !hair).collect(),
         };
-        let (labels, regions) = background.components_with(&EDGE_NEIGHBOURS);
+        let (labels, regions) = background.components(&EDGE_NEIGHBOURS);
         let regions = regions as usize;
         let mut area = vec![0usize; regions + 1];
         let mut sum = vec![0.0f32; regions + 1];
@@ -122,13 +122,10 @@ impl BinaryImage {
             .filter_map(move |&(dx, dy)| self.index(x + dx, y + dy).filter(|&j| self.data[j]))
     }
 
-    /// 8-connected component labels (0 background, 1.. components) and the component count.
-    pub fn components(&self) -> (Vec<u32>, u32) {
-        self.components_with(&NEIGHBOURS)
-    }
-
-    /// Labels the components connected through `neighbours`, as [`Self::components`].
-    fn components_with(&self, neighbours: &[(i64, i64)]) -> (Vec<u32>, u32) {
+    /// Labels of the set pixels' components (0 unset, 1..) and the component count, pixels
+    /// joined through `neighbours`: [`NEIGHBOURS`] for hair (8-connected), [`EDGE_NEIGHBOURS`]
+    /// for background, as the thinning sees them.
+    pub fn components(&self, neighbours: &[(i64, i64)]) -> (Vec<u32>, u32) {
         let mut labels = vec![0u32; self.data.len()];
         let mut next = 0u32;
         let mut stack = Vec::new();
@@ -170,7 +167,7 @@ mod tests {
         for (x, y) in [(0, 0), (1, 1), (4, 4), (4, 3)] {
             image.data[y * 5 + x] = true;
         }
-        assert_eq!(image.components().1, 2);
+        assert_eq!(image.components(&NEIGHBOURS).1, 2);
         assert_eq!(image.neighbour_bits(0, 0), 1 << 3);
         assert!(!image.get(-1, 0));
     }

@@ -178,8 +178,8 @@ mod tests {
                 "seed {seed}: outside mask"
             );
             assert_eq!(
-                skeleton.components().1,
-                mask.components().1,
+                skeleton.components(&NEIGHBOURS).1,
+                mask.components(&NEIGHBOURS).1,
                 "seed {seed}: components changed"
             );
             for i in (0..skeleton.data.len()).filter(|&i| skeleton.data[i]) {

@@ -6,13 +6,15 @@
 //! sides at equal distance within the local radius) is the seam; cutting the blob along it
 //! lets each hair thin on its own. The centreline channel is only evidence here, never what is thinned, so gaps in
 //! it (common at crossings and in faint hairs) cannot cut a hair into pieces. A seam must
-//! open onto the background or the frame, or be long: short seam pixels enclosed by hair (a
+//! open onto the background or the frame through a pixel's edge (seams and background are
+//! 4-connected, as the thinning sees background: a cut touching skin only at a corner would
+//! be a hole to it, ringed by a loop of skeleton), or be long: short seam pixels enclosed by hair (a
 //! gap in the centreline along one hair, the middle of a crossing) are put back, since two
 //! touching hairs usually part somewhere, run out of the image, or lie together far longer than
 //! a crossing lasts. Short touching hairs that end together with flat ends inside the image
 //! therefore stay one blob (a known limitation).
 
-use super::grid::{BinaryImage, NEIGHBOURS};
+use super::grid::{BinaryImage, EDGE_NEIGHBOURS};
 
 /// A seam enclosed by hair is still cut when it has at least this many pixels per unit of the
 /// widest radius along it. A seam is one or two pixels wide, so that is 8–16 radii (4–8 shaft
@@ -33,7 +35,7 @@ pub(crate) fn cut_seams(mask: &BinaryImage, centreline: &BinaryImage, radius_px:
             .map(|i| mask.data[i] && !centreline.data[i] && between_ridges(mask, centreline, i, radius_px[i]))
             .collect(),
     };
-    let (labels, count) = seam.components();
+    let (labels, count) = seam.components(&EDGE_NEIGHBOURS);
     // Per seam component: whether it opens onto the background or the frame, its pixel
     // count and the widest radius along it.
     let mut opens = vec![false; count as usize + 1];
@@ -42,10 +44,12 @@ pub(crate) fn cut_seams(mask: &BinaryImage, centreline: &BinaryImage, radius_px:
     for (i, label) in labels.iter().enumerate().filter(|(_, &l)| l != 0) {
         let (x, y) = mask.xy(i);
         let label = *label as usize;
-        opens[label] |= NEIGHBOURS.iter().any(|&(dx, dy)| match mask.index(x + dx, y + dy) {
-            Some(j) => !mask.data[j],
-            None => true,
-        });
+        opens[label] |= EDGE_NEIGHBOURS
+            .iter()
+            .any(|&(dx, dy)| match mask.index(x + dx, y + dy) {
+                Some(j) => !mask.data[j],
+                None => true,
+            });
         pixels[label] += 1;
         widest[label] = widest[label].max(radius_px[i]);
     }
@@ -90,6 +94,7 @@ fn between_ridges(mask: &BinaryImage, centreline: &BinaryImage, i: usize, reach:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::trace::grid::NEIGHBOURS;
 
     /// Horizontal bars: `rows` as half-open `(first, end)` row ranges, over columns `cols`.
     fn bars(width: usize, height: usize, rows: &[(usize, usize)], cols: std::ops::Range<usize>) -> BinaryImage {
@@ -113,7 +118,7 @@ mod tests {
         let mask = bars(60, 20, &[(4, 16)], 0..60);
         let centreline = bars(60, 20, &[(7, 8), (12, 13)], 0..60);
         let cut = cut_seams(&mask, &centreline, &radius(&mask));
-        assert_eq!(cut.components().1, 2, "two hairs after the cut");
+        assert_eq!(cut.components(&NEIGHBOURS).1, 2, "two hairs after the cut");
     }
 
     #[test]
@@ -132,7 +137,7 @@ mod tests {
             }
         }
         let cut = cut_seams(&mask, &centreline, &radius(&mask));
-        assert_eq!(cut.components().1, 2, "two hairs after the cut");
+        assert_eq!(cut.components(&NEIGHBOURS).1, 2, "two hairs after the cut");
     }
 
     #[test]
@@ -148,6 +153,25 @@ mod tests {
         let short_centreline = bars(140, 20, &[(6, 7), (11, 12)], 20..50);
         let short = cut_seams(&short_mask, &short_centreline, &radius(&short_mask));
         assert_eq!(short, short_mask, "a short enclosed seam is put back");
+    }
+
+    #[test]
+    fn a_short_seam_touching_the_background_only_at_a_corner_is_put_back() {
+        // Two thin hairs lying together (ridges on rows 7 and 9) in a block; a strip of skin
+        // from the block's edge along row 7 ends at (13, 7), touching the seam (row 8 from
+        // column 14) only at a corner. To the thinning (4-connected background) the cut would
+        // be a hole, and it would ring it with a loop of skeleton.
+        let mut mask = bars(40, 20, &[(2, 16)], 2..38);
+        for x in 2..14 {
+            mask.data[7 * 40 + x] = false; // skin from the block's left edge along row 7
+        }
+        let mut centreline = bars(40, 20, &[(7, 8)], 14..30);
+        for x in 10..30 {
+            centreline.data[9 * 40 + x] = true;
+        }
+        let r = radius(&mask);
+        let cut = cut_seams(&mask, &centreline, &r);
+        assert_eq!(cut, mask, "the seam is put back");
     }
 
     #[test]
