@@ -44,12 +44,8 @@ pub(crate) fn cut_seams(mask: &BinaryImage, centreline: &BinaryImage, radius_px:
     for (i, label) in labels.iter().enumerate().filter(|(_, &l)| l != 0) {
         let (x, y) = mask.xy(i);
         let label = *label as usize;
-        opens[label] |= EDGE_NEIGHBOURS
-            .iter()
-            .any(|&(dx, dy)| match mask.index(x + dx, y + dy) {
-                Some(j) => !mask.data[j],
-                None => true,
-            });
+        // outside the image reads as background
+        opens[label] |= EDGE_NEIGHBOURS.iter().any(|&(dx, dy)| !mask.get(x + dx, y + dy));
         pixels[label] += 1;
         widest[label] = widest[label].max(radius_px[i]);
     }
@@ -169,8 +165,7 @@ mod tests {
         for x in 10..30 {
             centreline.data[9 * 40 + x] = true;
         }
-        let r = radius(&mask);
-        let cut = cut_seams(&mask, &centreline, &r);
+        let cut = cut_seams(&mask, &centreline, &radius(&mask));
         assert_eq!(cut, mask, "the seam is put back");
     }
 
