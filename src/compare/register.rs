@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::fft::{fft_2d, Complex};
-use super::texture::refine_on_skin;
+use super::texture::{SkinPair, TextureFit};
 use super::transform::Similarity;
 use crate::skin_texture::SkinTexture;
 
@@ -67,6 +67,10 @@ pub struct RegisterConfig {
     /// Refine the hair-based pose on the two visits' skin (pores, pigment dots, skin lines)
     /// and keep the refinement where the skin shows it clearly. Default true.
     pub refine_on_skin: bool,
+    /// Where the skin does not show the hair pose beyond doubt, search the skin alone for the
+    /// pose (every rotation of the coarse search and every shift) and take it where the skin
+    /// shows it beyond doubt (see [`super::texture`]). Needs `refine_on_skin`. Default true.
+    pub search_skin: bool,
 }
 
 impl Default for RegisterConfig {
@@ -82,6 +86,7 @@ impl Default for RegisterConfig {
             candidates: 3,
             scale_from_calibration: true,
             refine_on_skin: true,
+            search_skin: true,
         }
     }
 }
@@ -232,7 +237,7 @@ pub fn register(
     }
     let hair_pose = best.map_or(Similarity::IDENTITY, |(_, t)| t);
     let skin = match (baseline.texture, followup.texture) {
-        (Some(b), Some(f)) if config.refine_on_skin => refine_on_skin(b, f, &hair_pose),
+        (Some(b), Some(f)) if config.refine_on_skin => skin_pose(&SkinPair::new(b, f), &hair_pose, config),
         _ => None,
     };
     // the skin's pose must also be the hairs' (two independent cues agreeing), unless the skin
@@ -284,6 +289,21 @@ pub fn register(
         skin_correlation: skin.map(|fit| fit.correlation),
         skin_sidelobe_correlation: skin.map(|fit| fit.sidelobe_correlation),
     })
+}
+
+/// What the skin says: the hair pose refined on it; where that is not decisive and
+/// [`RegisterConfig::search_skin`] is set, the pose the skin alone shows instead, if it shows
+/// it beyond doubt and better (the hairs misled the coarse search: few hairs, changed ones,
+/// glare).
+fn skin_pose(skin: &SkinPair, hair_pose: &Similarity, config: &RegisterConfig) -> Option<TextureFit> {
+    let refined = skin.refine(hair_pose);
+    if !config.search_skin || refined.is_some_and(|fit| fit.is_decisive()) {
+        return refined;
+    }
+    let searched = skin
+        .search(hair_pose.scale(), config.max_rotation_deg, config.rotation_step_deg)
+        .filter(|fit| fit.is_decisive() && refined.is_none_or(|r| fit.correlation > r.correlation));
+    searched.or(refined)
 }
 
 /// Points every `step` px along each line (each line's last point included).

@@ -14,9 +14,13 @@
 //! [`MIN_PEAK_RATIO`] times the mean correlation at poses [`SIDELOBE_SHIFT_PX`] away and higher
 //! than at the hair pose and at least [`MIN_CORRELATION`]; the registration also asks the hairs
 //! to agree before using it, unless the skin is decisive ([`DECISIVE_CORRELATION`]).
+//! Where the skin is not decisive at the hairs' pose, [`SkinPair::search`] looks for the pose
+//! on the skin alone (every rotation and shift, by FFT), for when the hairs misled the
+//! coarse search (few hairs, hairs changed or washed out by glare).
 
 use imageproc::filter::gaussian_blur_f32;
 
+use super::fft::{fft_2d, Complex};
 use super::register::solve;
 use super::transform::Similarity;
 use crate::skin_texture::SkinTexture;
@@ -29,6 +33,11 @@ const BAND_SIGMAS_PX: (f32, f32) = (1.5, 6.0);
 const MAX_GAUSSIAN_SIGMA_PX: f32 = 2.0;
 /// Scale (px) over which the local contrast is measured and divided out.
 const CONTRAST_SIGMA_PX: f32 = 12.0;
+/// Side of the square FFT grid of the skin search (level px): the search runs at the finest
+/// pyramid level that fits it.
+const SEARCH_SIDE: usize = 256;
+/// Correlation peaks of the skin search (best over rotations) refined down the pyramid.
+const SEARCH_CANDIDATES: usize = 2;
 /// Pyramid levels (each half the size of the previous); fewer if the image gets small.
 const MAX_LEVELS: usize = 4;
 /// Shortest side (px) a pyramid level may have.
@@ -344,42 +353,168 @@ fn coarse_to_fine(base_levels: &[Level], follow_levels: &[Level], top: usize, mu
     pose
 }
 
-/// Refines `start` (follow-up → baseline, input px) on the two visits' skin; `None` when the
-/// skins do not overlap enough to say anything.
-pub fn refine_on_skin(baseline: &SkinTexture, followup: &SkinTexture, start: &Similarity) -> Option<TextureFit> {
-    let (base_levels, follow_levels) = (pyramid(baseline), pyramid(followup));
-    let levels = base_levels.len().min(follow_levels.len());
-    let (to_input_b, to_input_f) = (texture_to_input(baseline), texture_to_input(followup));
-    // pose in texture px: baseline texture ← follow-up texture
-    let start_px = to_input_b.inverse().compose(&start.compose(&to_input_f));
-    let (base, follow) = (&base_levels[0], &follow_levels[0]);
-    let correlation_at = |pose: &Similarity| correlation(base, follow, pose);
-    // Coarse to fine from the top of the pyramid (a start several pixels off), and at the
-    // finest level alone (coarse levels of a washed-out photo can mislead): the better wins.
-    let pose = [levels - 1, 0]
-        .into_iter()
-        .map(|top| coarse_to_fine(&base_levels, &follow_levels, top, start_px))
-        .max_by(|a, b| {
-            let score = |p: &Similarity| correlation_at(p).unwrap_or(f64::NEG_INFINITY);
-            score(a).total_cmp(&score(b))
+/// Both visits' skin pyramids, built once for any number of fits.
+pub struct SkinPair {
+    base: Vec<Level>,
+    follow: Vec<Level>,
+    /// Baseline texture px → baseline input px.
+    to_input_b: Similarity,
+    /// Follow-up texture px → follow-up input px.
+    to_input_f: Similarity,
+}
+
+impl SkinPair {
+    /// The pyramids of both visits' skin.
+    pub fn new(baseline: &SkinTexture, followup: &SkinTexture) -> Self {
+        let (mut base, mut follow) = (pyramid(baseline), pyramid(followup));
+        let levels = base.len().min(follow.len());
+        base.truncate(levels);
+        follow.truncate(levels);
+        Self {
+            base,
+            follow,
+            to_input_b: texture_to_input(baseline),
+            to_input_f: texture_to_input(followup),
+        }
+    }
+
+    /// Refines `start` (follow-up → baseline, input px) on the skin; `None` when the skins do
+    /// not overlap enough to say anything.
+    pub fn refine(&self, start: &Similarity) -> Option<TextureFit> {
+        // pose in texture px: baseline texture ← follow-up texture
+        let start_px = self.to_input_b.inverse().compose(&start.compose(&self.to_input_f));
+        // Coarse to fine from the top of the pyramid (a start several pixels off), and at the
+        // finest level alone (coarse levels of a washed-out photo can mislead): the better wins.
+        let pose = [self.base.len() - 1, 0]
+            .into_iter()
+            .map(|top| coarse_to_fine(&self.base, &self.follow, top, start_px))
+            .max_by(|a, b| {
+                let score = |p: &Similarity| self.correlation_at(p).unwrap_or(f64::NEG_INFINITY);
+                score(a).total_cmp(&score(b))
+            })
+            .unwrap_or(start_px);
+        self.fit(&pose, &start_px)
+    }
+
+    /// Searches the skin alone for the pose, whatever the hairs say: at the finest pyramid
+    /// level that fits a [`SEARCH_SIDE`]² grid, for each rotation in ±`max_rotation_deg` (step
+    /// `rotation_step_deg`) at `scale` (follow-up → baseline input px), the two skins are
+    /// cross-correlated over every shift at once with an FFT; the [`SEARCH_CANDIDATES`] best
+    /// peaks are refined down the pyramid and the best fit is returned. `None` when no level
+    /// fits the grid or the skins never overlap enough.
+    pub fn search(&self, scale: f64, max_rotation_deg: f64, rotation_step_deg: f64) -> Option<TextureFit> {
+        let level = (0..self.base.len()).find(|&l| {
+            let (b, f) = (&self.base[l], &self.follow[l]);
+            b.width.max(b.height).max(f.width).max(f.height) <= SEARCH_SIDE
+        })?;
+        let (base, follow) = (&self.base[level], &self.follow[level]);
+        let to_texture = level_to_texture(level);
+        // level px → input px of each visit
+        let (level_to_input_b, level_to_input_f) = (
+            self.to_input_b.compose(&to_texture),
+            self.to_input_f.compose(&to_texture),
+        );
+        let centre = |l: &Level, to_input: &Similarity| {
+            to_input.apply([(l.width as f64 - 1.0) / 2.0, (l.height as f64 - 1.0) / 2.0])
+        };
+        let (centre_b, centre_f) = (centre(base, &level_to_input_b), centre(follow, &level_to_input_f));
+        let base_spectrum = spectrum(|x, y| {
+            if x < base.width && y < base.height {
+                base.value[y * base.width + x]
+            } else {
+                f32::NAN
+            }
+        });
+        // the best shift at one rotation (degrees): its correlation and pose (level px)
+        let peak_at = |rotation_deg: f64| -> Option<(f64, Similarity)> {
+            let input_pose = Similarity::about(scale, rotation_deg.to_radians(), centre_f, centre_b);
+            let pose = level_to_input_b
+                .inverse()
+                .compose(&input_pose.compose(&level_to_input_f));
+            let back = pose.inverse();
+            let mut surface = spectrum(|x, y| {
+                let p = back.apply([x as f64, y as f64]);
+                follow.sample(&follow.value, p[0], p[1])
+            });
+            for (f, b) in surface.iter_mut().zip(&base_spectrum) {
+                // B · conj(F): the correlation peaks at the shift taking follow-up onto baseline
+                *f = [b[0] * f[0] + b[1] * f[1], b[1] * f[0] - b[0] * f[1]];
+            }
+            fft_2d(&mut surface, SEARCH_SIDE, true);
+            let peak = (0..surface.len()).max_by(|&i, &j| surface[i][0].total_cmp(&surface[j][0]))?;
+            let signed = |v: usize| {
+                if v >= SEARCH_SIDE / 2 {
+                    v as f64 - SEARCH_SIDE as f64
+                } else {
+                    v as f64
+                }
+            };
+            let shift = Similarity::from_params(1.0, 0.0, signed(peak % SEARCH_SIDE), signed(peak / SEARCH_SIDE));
+            let pose = shift.compose(&pose);
+            correlation(base, follow, &pose).map(|c| (c, pose))
+        };
+        let step = rotation_step_deg.max(0.1);
+        let turns = (max_rotation_deg / step).floor() as i64;
+        let mut peaks: Vec<(f64, f64, Similarity)> = (-turns..=turns)
+            .filter_map(|k| {
+                let rotation = k as f64 * step;
+                peak_at(rotation).map(|(c, pose)| (c, rotation, pose))
+            })
+            .collect();
+        peaks.sort_by(|a, b| b.0.total_cmp(&a.0));
+        peaks
+            .iter()
+            .take(SEARCH_CANDIDATES)
+            .filter_map(|&(c, rotation, pose)| {
+                // the skin decorrelates within a degree or so at the frame's edge: finer
+                // rotations around each peak, before the pyramid refines it
+                let (_, pose) = [-0.5, -0.25, 0.25, 0.5]
+                    .iter()
+                    .filter_map(|f| peak_at(rotation + f * step))
+                    .fold((c, pose), |best, p| if p.0 > best.0 { p } else { best });
+                let start = to_texture.compose(&pose.compose(&to_texture.inverse()));
+                self.fit(&coarse_to_fine(&self.base, &self.follow, level, start), &start)
+            })
+            .max_by(|a, b| a.correlation.total_cmp(&b.correlation))
+    }
+
+    /// Correlation at the finest level at `pose` (texture px).
+    fn correlation_at(&self, pose: &Similarity) -> Option<f64> {
+        correlation(&self.base[0], &self.follow[0], pose)
+    }
+
+    /// What the skin says about `pose`, reached from `start` (both texture px).
+    fn fit(&self, pose: &Similarity, start: &Similarity) -> Option<TextureFit> {
+        let peak = self.correlation_at(pose)?;
+        let start_correlation = self.correlation_at(start).unwrap_or(f64::NEG_INFINITY);
+        let sides: Vec<f64> = [[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]]
+            .iter()
+            .filter_map(|[dx, dy]| {
+                let shifted = Similarity::from_params(1.0, 0.0, dx * SIDELOBE_SHIFT_PX, dy * SIDELOBE_SHIFT_PX);
+                self.correlation_at(&shifted.compose(pose))
+            })
+            .collect();
+        let sidelobe_correlation = sides.iter().sum::<f64>() / sides.len().max(1) as f64;
+        Some(TextureFit {
+            transform: self.to_input_b.compose(&pose.compose(&self.to_input_f.inverse())),
+            correlation: peak,
+            start_correlation,
+            sidelobe_correlation,
         })
-        .unwrap_or(start_px);
-    let peak = correlation_at(&pose)?;
-    let start_correlation = correlation_at(&start_px).unwrap_or(f64::NEG_INFINITY);
-    let sides: Vec<f64> = [[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]]
-        .iter()
-        .filter_map(|[dx, dy]| {
-            let shifted = Similarity::from_params(1.0, 0.0, dx * SIDELOBE_SHIFT_PX, dy * SIDELOBE_SHIFT_PX);
-            correlation_at(&shifted.compose(&pose))
+    }
+}
+
+/// The 2-D FFT of a [`SEARCH_SIDE`]² grid whose cell (x, y) holds `value(x, y)`, NaN (no
+/// usable skin) as 0.
+fn spectrum(value: impl Fn(usize, usize) -> f32) -> Vec<Complex> {
+    let mut grid: Vec<Complex> = (0..SEARCH_SIDE * SEARCH_SIDE)
+        .map(|i| {
+            let v = value(i % SEARCH_SIDE, i / SEARCH_SIDE);
+            [if v.is_nan() { 0.0 } else { f64::from(v) }, 0.0]
         })
         .collect();
-    let sidelobe_correlation = sides.iter().sum::<f64>() / sides.len().max(1) as f64;
-    Some(TextureFit {
-        transform: to_input_b.compose(&pose.compose(&to_input_f.inverse())),
-        correlation: peak,
-        start_correlation,
-        sidelobe_correlation,
-    })
+    fft_2d(&mut grid, SEARCH_SIDE, false);
+    grid
 }
 
 #[cfg(test)]
@@ -393,7 +528,7 @@ mod tests {
         let baseline = skin(320, 240, &Similarity::IDENTITY, 1.0);
         let followup = skin(320, 240, &truth, 0.7);
         let start = Similarity::about(1.0, 1.5f64.to_radians(), [160.0, 120.0], [171.0, 112.0]);
-        let fit = refine_on_skin(&baseline, &followup, &start).expect("overlap");
+        let fit = SkinPair::new(&baseline, &followup).refine(&start).expect("overlap");
         assert!(fit.is_clear(), "{fit:?}");
         let before = start.mean_corner_distance_px(&truth, 320.0, 240.0);
         let after = fit.transform.mean_corner_distance_px(&truth, 320.0, 240.0);
@@ -404,6 +539,20 @@ mod tests {
     }
 
     #[test]
+    fn skin_search_finds_a_pose_far_off_under_another_lamp() {
+        // 50 px and 7° away: far beyond the refinement's reach from the identity
+        let truth = Similarity::about(1.0, 7f64.to_radians(), [160.0, 120.0], [210.0, 95.0]);
+        let baseline = skin(320, 240, &Similarity::IDENTITY, 1.0);
+        let followup = skin(320, 240, &truth, 0.7);
+        let pair = SkinPair::new(&baseline, &followup);
+        let from_identity = pair.refine(&Similarity::IDENTITY);
+        assert!(from_identity.is_none_or(|f| !f.is_decisive()), "{from_identity:?}");
+        let fit = pair.search(1.0, 12.0, 2.0).expect("overlap");
+        let error = fit.transform.mean_corner_distance_px(&truth, 320.0, 240.0);
+        assert!(fit.is_decisive() && error < 0.5, "corner error {error:.2} px, {fit:?}");
+    }
+
+    #[test]
     fn featureless_skin_is_not_clear() {
         let flat = |lamp: f32| SkinTexture {
             width: 200,
@@ -411,7 +560,10 @@ mod tests {
             input_per_px: [1.0, 1.0],
             grey: vec![0.4 * lamp; 200 * 150],
         };
-        let fit = refine_on_skin(&flat(1.0), &flat(0.8), &Similarity::IDENTITY);
+        let pair = SkinPair::new(&flat(1.0), &flat(0.8));
+        let fit = pair.refine(&Similarity::IDENTITY);
         assert!(fit.is_none_or(|f| !f.is_clear()), "{fit:?}");
+        let found = pair.search(1.0, 12.0, 2.0);
+        assert!(found.is_none_or(|f| !f.is_clear()), "{found:?}");
     }
 }
