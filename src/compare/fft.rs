@@ -68,6 +68,32 @@ pub fn fft_2d(data: &mut [Complex], side: usize, inverse: bool) {
     }
 }
 
+/// The 2-D FFT of a `side` × `side` grid of real values, row-major.
+pub fn spectrum(values: impl IntoIterator<Item = f64>, side: usize) -> Vec<Complex> {
+    let mut grid: Vec<Complex> = values.into_iter().map(|v| [v, 0.0]).collect();
+    fft_2d(&mut grid, side, false);
+    grid
+}
+
+/// Circular cross-correlation surface (unnormalised) of two grids given by their spectra:
+/// `B · conj(F)` transformed back, which peaks at the shift taking `follow` onto `base`.
+pub fn cross_correlation(base: &[Complex], mut follow: Vec<Complex>, side: usize) -> Vec<Complex> {
+    for (f, b) in follow.iter_mut().zip(base) {
+        *f = [b[0] * f[0] + b[1] * f[1], b[1] * f[0] - b[0] * f[1]];
+    }
+    fft_2d(&mut follow, side, true);
+    follow
+}
+
+/// A cell index along one axis of a circular `side` grid as a signed shift (−side/2 … side/2).
+pub fn signed_shift(index: usize, side: usize) -> f64 {
+    if index >= side / 2 {
+        index as f64 - side as f64
+    } else {
+        index as f64
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,7 +25,7 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::fft::{fft_2d, Complex};
+use super::fft::{cross_correlation, signed_shift, spectrum};
 use super::texture::{SkinPair, TextureFit};
 use super::transform::Similarity;
 use crate::skin_texture::SkinTexture;
@@ -382,9 +382,7 @@ fn coarse_candidates(
         let mut grid = raster(base_points.iter().copied(), cell);
         band_pass(&mut grid);
         let energy = grid.iter().map(|v| v * v).sum::<f64>();
-        let mut spectrum: Vec<Complex> = grid.iter().map(|&v| [v, 0.0]).collect();
-        fft_2d(&mut spectrum, FFT_SIDE, false);
-        (spectrum, energy)
+        (spectrum(grid, FFT_SIDE), energy)
     };
     let centre_f = [f64::from(followup.width) / 2.0, f64::from(followup.height) / 2.0];
     let centre_b = [f64::from(baseline.width) / 2.0, f64::from(baseline.height) / 2.0];
@@ -393,13 +391,7 @@ fn coarse_candidates(
         let mut grid = raster(follow_points.iter().map(|&p| about.apply(p)), cell);
         band_pass(&mut grid);
         let energy = grid.iter().map(|v| v * v).sum::<f64>();
-        let mut spectrum: Vec<Complex> = grid.iter().map(|&v| [v, 0.0]).collect();
-        fft_2d(&mut spectrum, FFT_SIDE, false);
-        for (f, b) in spectrum.iter_mut().zip(&base_spectrum.0) {
-            // B · conj(F): the correlation peaks at the shift taking follow-up onto baseline
-            *f = [b[0] * f[0] + b[1] * f[1], b[1] * f[0] - b[0] * f[1]];
-        }
-        fft_2d(&mut spectrum, FFT_SIDE, true);
+        let spectrum = cross_correlation(&base_spectrum.0, spectrum(grid, FFT_SIDE), FFT_SIDE);
         let norm = (energy * base_spectrum.1).sqrt().max(1e-12) * (FFT_SIDE * FFT_SIDE) as f64;
         let (peak, value) = spectrum
             .iter()
@@ -422,17 +414,9 @@ fn coarse_candidates(
                 0.0
             }
         };
-        let wrap = |v: usize| {
-            let v = v as f64;
-            if v >= FFT_SIDE as f64 / 2.0 {
-                v - FFT_SIDE as f64
-            } else {
-                v
-            }
-        };
         let shift = [
-            (wrap(peak % FFT_SIDE) + sub(at(-1, 0), at(1, 0))) * cell,
-            (wrap(peak / FFT_SIDE) + sub(at(0, -1), at(0, 1))) * cell,
+            (signed_shift(peak % FFT_SIDE, FFT_SIDE) + sub(at(-1, 0), at(1, 0))) * cell,
+            (signed_shift(peak / FFT_SIDE, FFT_SIDE) + sub(at(0, -1), at(0, 1))) * cell,
         ];
         let mut transform = about;
         transform.matrix[0][2] += shift[0];

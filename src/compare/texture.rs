@@ -20,7 +20,7 @@
 
 use imageproc::filter::gaussian_blur_f32;
 
-use super::fft::{fft_2d, Complex};
+use super::fft::{cross_correlation, signed_shift, spectrum, Complex};
 use super::register::solve;
 use super::transform::Similarity;
 use crate::skin_texture::SkinTexture;
@@ -418,7 +418,7 @@ impl SkinPair {
             to_input.apply([(l.width as f64 - 1.0) / 2.0, (l.height as f64 - 1.0) / 2.0])
         };
         let (centre_b, centre_f) = (centre(base, &level_to_input_b), centre(follow, &level_to_input_f));
-        let base_spectrum = spectrum(|x, y| {
+        let base_spectrum = skin_spectrum(|x, y| {
             if x < base.width && y < base.height {
                 base.value[y * base.width + x]
             } else {
@@ -432,24 +432,18 @@ impl SkinPair {
                 .inverse()
                 .compose(&input_pose.compose(&level_to_input_f));
             let back = pose.inverse();
-            let mut surface = spectrum(|x, y| {
+            let follow_spectrum = skin_spectrum(|x, y| {
                 let p = back.apply([x as f64, y as f64]);
                 follow.sample(&follow.value, p[0], p[1])
             });
-            for (f, b) in surface.iter_mut().zip(&base_spectrum) {
-                // B · conj(F): the correlation peaks at the shift taking follow-up onto baseline
-                *f = [b[0] * f[0] + b[1] * f[1], b[1] * f[0] - b[0] * f[1]];
-            }
-            fft_2d(&mut surface, SEARCH_SIDE, true);
+            let surface = cross_correlation(&base_spectrum, follow_spectrum, SEARCH_SIDE);
             let peak = (0..surface.len()).max_by(|&i, &j| surface[i][0].total_cmp(&surface[j][0]))?;
-            let signed = |v: usize| {
-                if v >= SEARCH_SIDE / 2 {
-                    v as f64 - SEARCH_SIDE as f64
-                } else {
-                    v as f64
-                }
-            };
-            let shift = Similarity::from_params(1.0, 0.0, signed(peak % SEARCH_SIDE), signed(peak / SEARCH_SIDE));
+            let shift = Similarity::from_params(
+                1.0,
+                0.0,
+                signed_shift(peak % SEARCH_SIDE, SEARCH_SIDE),
+                signed_shift(peak / SEARCH_SIDE, SEARCH_SIDE),
+            );
             let pose = shift.compose(&pose);
             correlation(base, follow, &pose).map(|c| (c, pose))
         };
@@ -506,15 +500,16 @@ impl SkinPair {
 
 /// The 2-D FFT of a [`SEARCH_SIDE`]² grid whose cell (x, y) holds `value(x, y)`, NaN (no
 /// usable skin) as 0.
-fn spectrum(value: impl Fn(usize, usize) -> f32) -> Vec<Complex> {
-    let mut grid: Vec<Complex> = (0..SEARCH_SIDE * SEARCH_SIDE)
-        .map(|i| {
-            let v = value(i % SEARCH_SIDE, i / SEARCH_SIDE);
-            [if v.is_nan() { 0.0 } else { f64::from(v) }, 0.0]
-        })
-        .collect();
-    fft_2d(&mut grid, SEARCH_SIDE, false);
-    grid
+fn skin_spectrum(value: impl Fn(usize, usize) -> f32) -> Vec<Complex> {
+    let values = (0..SEARCH_SIDE * SEARCH_SIDE).map(|i| {
+        let v = value(i % SEARCH_SIDE, i / SEARCH_SIDE);
+        if v.is_nan() {
+            0.0
+        } else {
+            f64::from(v)
+        }
+    });
+    spectrum(values, SEARCH_SIDE)
 }
 
 #[cfg(test)]
