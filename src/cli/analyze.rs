@@ -37,23 +37,27 @@ pub struct AnalyzeArgs {
     #[arg(long, default_value = "out")]
     out: PathBuf,
     #[command(flatten)]
-    classes: ClassArgs,
+    analysis: AnalysisArgs,
     #[command(flatten)]
     model: super::ModelArgs,
 }
 
-/// The width-class thresholds, shared by the commands that analyse photos.
+/// The analysis settings a user may change, shared by the commands that analyse photos.
 #[derive(Args, Debug)]
-pub(super) struct ClassArgs {
+pub(super) struct AnalysisArgs {
     /// Hairs at most this wide (µm) are vellus.
     #[arg(long, default_value_t = AnalysisConfig::default().measure.vellus_max_um)]
     vellus_max_um: f64,
     /// Hairs at least this wide (µm) are terminal.
     #[arg(long, default_value_t = AnalysisConfig::default().measure.terminal_min_um)]
     terminal_min_um: f64,
+    /// Trace hairs along the model's centreline ridges, then fill in from the hair mask's
+    /// skeleton (experimental, see the README's Accuracy section), instead of the skeleton alone.
+    #[arg(long)]
+    ridge_tracking: bool,
 }
 
-impl ClassArgs {
+impl AnalysisArgs {
     /// The analysis settings with these thresholds.
     pub(super) fn analysis_config(&self) -> Result<AnalysisConfig> {
         if !(self.vellus_max_um > 0.0 && self.vellus_max_um < self.terminal_min_um) {
@@ -66,6 +70,7 @@ impl ClassArgs {
         let mut config = AnalysisConfig::default();
         config.measure.vellus_max_um = self.vellus_max_um;
         config.measure.terminal_min_um = self.terminal_min_um;
+        config.trace.ridge_tracking = self.ridge_tracking;
         Ok(config)
     }
 }
@@ -88,7 +93,7 @@ struct Job<'a> {
 
 /// Analyses every image; see the module documentation for outputs and exit codes.
 pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
-    let config = args.classes.analysis_config()?;
+    let config = args.analysis.analysis_config()?;
     let device = args.device_profile.as_deref().map(DeviceProfile::load).transpose()?;
     let (model_path, audit) = args.model.start_run(&args.out)?;
     let models = super::WorkerModels::new(&model_path, args.model.file.ort_dylib.as_deref())?;

@@ -21,7 +21,7 @@ use tricho::cohort::ResponderRule;
 use tricho::report::ModelRecord;
 use tricho::scan::DeviceProfile;
 
-use super::analyze::{parse_um_per_px, ClassArgs};
+use super::analyze::{parse_um_per_px, AnalysisArgs};
 
 /// Arguments of `tricho batch`.
 #[derive(Args, Debug)]
@@ -51,7 +51,7 @@ pub struct BatchArgs {
     #[arg(long)]
     responder_min_density_pct: Option<f64>,
     #[command(flatten)]
-    classes: ClassArgs,
+    analysis: AnalysisArgs,
     #[command(flatten)]
     model: super::ModelArgs,
 }
@@ -59,7 +59,7 @@ pub struct BatchArgs {
 /// Runs the batch; see the module documentation for outputs and exit codes.
 pub fn run(args: BatchArgs) -> Result<ExitCode> {
     let mut settings = BatchSettings {
-        analysis: args.classes.analysis_config()?,
+        analysis: args.analysis.analysis_config()?,
         um_per_px: args.um_per_px,
         allow_mixed_calibration: args.allow_mixed_calibration,
         ..BatchSettings::default()

@@ -24,6 +24,8 @@ pub struct EvalArgs {
     #[arg(long)]
     json: Option<PathBuf>,
     #[command(flatten)]
+    analysis: super::analyze::AnalysisArgs,
+    #[command(flatten)]
     model: super::ModelFileArgs,
 }
 
@@ -39,7 +41,7 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
     let model_path = args.model.path()?;
     let models = super::WorkerModels::new(&model_path, args.model.ort_dylib.as_deref())?;
     let files = files_ending_with(&args.dirs, ".truth.json")?;
-    let config = AnalysisConfig::default();
+    let config = args.analysis.analysis_config()?;
     let (scores, failed) = score_all(&files, &models, |model, path| score_one(model, path, &config));
     let summary = summarise(scores);
     print!("{}", markdown_report(&summary));

@@ -1,8 +1,6 @@
 //! From chains to reported hairs: border contact, a rough width, and follicular units
 //! (hairs that end together at one opening), which clinicians count as units of 1, 2, 3, 4+.
 
-use super::chain::Chain;
-use super::graph::Graph;
 use super::grid::BinaryImage;
 use super::TracedHair;
 use crate::geometry::{distance, polyline_length};
@@ -10,36 +8,42 @@ use crate::geometry::{distance, polyline_length};
 /// An end this close (px) to the frame, beyond its own radius, reaches the border.
 const BORDER_SLACK_PX: f64 = 1.5;
 
-/// Turns chains into hairs and numbers their follicular units.
+/// What is known about one end of a traced hair.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HairEnd {
+    /// Hair radius (px) where the end lies.
+    pub radius_px: f64,
+    /// The junction the hair stops at, if it does not end freely: hairs stopping at one
+    /// junction share an opening.
+    pub junction: Option<usize>,
+}
+
+/// Turns traced polylines (with what is known about their two ends) into hairs and numbers
+/// their follicular units.
 pub(crate) fn build_hairs(
-    chains: &[Chain],
-    graph: &Graph,
+    traces: &[(Vec<[f64; 2]>, [HairEnd; 2])],
     mask: &BinaryImage,
     radius_px: &[f64],
     unit_radius_px: f64,
 ) -> Vec<TracedHair> {
-    let at_border = |p: [f64; 2], node: usize| reaches_border(p, graph.nodes[node].radius_px, mask);
-    let mut hairs = Vec::with_capacity(chains.len());
+    let mut hairs = Vec::with_capacity(traces.len());
     let mut ends: Vec<(usize, [f64; 2], Option<usize>)> = Vec::new();
-    for (k, chain) in chains.iter().enumerate() {
-        let (Some(&first), Some(&last)) = (chain.points.first(), chain.points.last()) else {
+    for (points, hair_ends) in traces {
+        let (Some(&first), Some(&last)) = (points.first(), points.last()) else {
             continue;
         };
+        let k = hairs.len();
         let tips = [first, last];
-        let border = [
-            at_border(first, chain.end_nodes[0]),
-            at_border(last, chain.end_nodes[1]),
-        ];
+        let border = [0, 1].map(|e| reaches_border(tips[e], hair_ends[e].radius_px, mask));
         for e in 0..2 {
             if !border[e] {
-                // An end stopping at a junction (not free) shares it with the other hairs there.
-                ends.push((k, tips[e], (!chain.free[e]).then_some(chain.end_nodes[e])));
+                ends.push((k, tips[e], hair_ends[e].junction));
             }
         }
         hairs.push(TracedHair {
-            centreline_px: chain.points.clone(),
-            length_px: polyline_length(&chain.points),
-            width_px: rough_width_px(&chain.points, mask, radius_px),
+            centreline_px: points.clone(),
+            length_px: polyline_length(points),
+            width_px: rough_width_px(points, mask, radius_px),
             touches_border: border[0] || border[1],
             unit_id: 0,
         });
