@@ -12,7 +12,7 @@ use std::time::Instant;
 use anyhow::{anyhow, Context, Result};
 use clap::Args;
 
-use tricho::analyze::{analyze_scan, AnalysisConfig, ImageAnalysis};
+use tricho::analyze::{analyze_scan, ImageAnalysis};
 use tricho::audit::{comparison_event, AuditLog};
 use tricho::compare::response::ResponseConfig;
 use tricho::compare::{compare_visits, CompareConfig};
@@ -50,6 +50,8 @@ pub struct CompareArgs {
     #[arg(long)]
     repeatability_pct: Option<f64>,
     #[command(flatten)]
+    analysis: super::analyze::AnalysisArgs,
+    #[command(flatten)]
     model: super::ModelFileArgs,
 }
 
@@ -81,7 +83,7 @@ struct Visit {
 
 /// Compares the two visits; see the module documentation for outputs and exit codes.
 pub fn run(args: CompareArgs) -> Result<ExitCode> {
-    let analysis_config = AnalysisConfig::default();
+    let analysis_config = args.analysis.analysis_config()?;
     let mut compare_config = CompareConfig::default();
     if let Some(r) = args.repeatability_pct {
         compare_config.response = response_with_repeatability(r)?;

@@ -28,6 +28,8 @@ pub struct EvalPairsArgs {
     #[arg(long)]
     json: Option<PathBuf>,
     #[command(flatten)]
+    analysis: super::analyze::AnalysisArgs,
+    #[command(flatten)]
     model: super::ModelFileArgs,
 }
 
@@ -66,7 +68,7 @@ pub fn run(args: EvalPairsArgs) -> Result<ExitCode> {
     let model_path = args.model.path()?;
     let models = super::WorkerModels::new(&model_path, args.model.ort_dylib.as_deref())?;
     let files = files_ending_with(&args.dirs, ".pair.json")?;
-    let config = AnalysisConfig::default();
+    let config = args.analysis.analysis_config()?;
     let (scores, failed) = score_all(&files, &models, |model, path| score_one(model, path, &config));
     let summary = summarise_pairs(scores);
     print!("{}", markdown_pairs_report(&summary));
