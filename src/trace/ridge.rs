@@ -158,9 +158,7 @@ impl Coverage {
     }
 
     fn index(&self, p: [f64; 2]) -> Option<usize> {
-        let (x, y) = (p[0].floor(), p[1].floor());
-        (x >= 0.0 && y >= 0.0 && (x as usize) < self.width && (y as usize) < self.height)
-            .then(|| y as usize * self.width + x as usize)
+        pixel_index(self.width, self.height, p)
     }
 
     /// Whether most points of `line` lie near hairs already covered: it runs along one.
@@ -358,9 +356,13 @@ fn claim(claims: &mut [Claims], line: &[[f64; 2]], maps: &RidgeMaps, radius_px: 
 }
 
 fn index(maps: &RidgeMaps, p: [f64; 2]) -> Option<usize> {
+    pixel_index(maps.width, maps.height, p)
+}
+
+/// Row-major index of the pixel of a `width × height` grid containing `p`.
+fn pixel_index(width: usize, height: usize, p: [f64; 2]) -> Option<usize> {
     let (x, y) = (p[0].floor(), p[1].floor());
-    (x >= 0.0 && y >= 0.0 && (x as usize) < maps.width && (y as usize) < maps.height)
-        .then(|| y as usize * maps.width + x as usize)
+    (x >= 0.0 && y >= 0.0 && (x as usize) < width && (y as usize) < height).then(|| y as usize * width + x as usize)
 }
 
 fn sample(map: &ProbabilityImage, p: [f64; 2]) -> f64 {
