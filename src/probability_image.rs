@@ -36,6 +36,11 @@ impl<'a> ProbabilityImage<'a> {
         Some(top + (bottom - top) * fy)
     }
 
+    /// The values, row-major.
+    pub(crate) fn values(&self) -> &'a [f32] {
+        self.data
+    }
+
     /// Longest straight walk (px) that can stay inside the image.
     pub(crate) fn diagonal_px(&self) -> f64 {
         (self.width as f64).hypot(self.height as f64)

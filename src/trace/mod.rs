@@ -258,22 +258,22 @@ pub fn trace_hairs(
     );
     let radius_px = distance_to_background(&mask);
     let evidence = ProbabilityImage::new(hair, width, height);
-    let skeleton = skeleton_traces(hair, centreline, hidden, &mask, &radius_px, config);
-    let traces = match centreline.filter(|_| config.ridge_tracking) {
-        Some(centreline) => {
+    let input = MaskedHair {
+        hair,
+        hidden,
+        mask: &mask,
+        radius_px: &radius_px,
+    };
+    let skeleton = skeleton_traces(&input, centreline, config);
+    let centreline_map = centreline.and_then(|map| ProbabilityImage::new(map, width, height));
+    let traces = match centreline_map.zip(evidence).filter(|_| config.ridge_tracking) {
+        Some((centreline_map, hair_map)) => {
             // Hairs whose centreline is too faint to track (vellus, out of focus) come from
             // the skeleton where no tracked hair runs.
-            let mut traces = ridge_traces(hair, centreline, hidden, &mask, &radius_px, config);
-            let mut coverage = ridge::Coverage::new(width, height);
-            for (points, _) in &traces {
-                coverage.cover(points, &radius_px);
-            }
-            let centreline_map = ProbabilityImage::new(centreline, width, height);
+            let (mut traces, coverage) = ridge_traces(&input, centreline_map, hair_map, config);
             traces.extend(skeleton.into_iter().filter(|(points, _)| {
                 !coverage.shadows(points)
-                    && centreline_map
-                        .as_ref()
-                        .is_some_and(|map| map.mean_at_points(points, None) >= config.skeleton_fill_min_centreline)
+                    && centreline_map.mean_at_points(points, None) >= config.skeleton_fill_min_centreline
             }));
             traces
         }
@@ -293,30 +293,38 @@ pub fn trace_hairs(
     Ok(units::build_hairs(&traces, &mask, &radius_px, unit_radius_px))
 }
 
-/// Hairs along the centreline channel's ridges, each end with the mask's radius there.
+/// A traced hair: its centreline and what is known about its two ends.
+type Trace = (Vec<[f64; 2]>, [units::HairEnd; 2]);
+
+/// What both tracers read besides the centreline channel.
+struct MaskedHair<'a> {
+    /// Hair probability per pixel.
+    hair: &'a [f32],
+    /// Where nothing can be seen (device overlays), if anywhere.
+    hidden: Option<&'a [bool]>,
+    /// `hair` at the hair threshold, small holes filled.
+    mask: &'a BinaryImage,
+    /// Distance (px) from each hair pixel to the mask's background.
+    radius_px: &'a [f64],
+}
+
+/// Hairs along the centreline channel's ridges, each end with the mask's radius there, and
+/// the pixels they cover.
 fn ridge_traces(
-    hair: &[f32],
-    centreline: &[f32],
-    hidden: Option<&[bool]>,
-    mask: &BinaryImage,
-    radius_px: &[f64],
+    input: &MaskedHair,
+    centreline: ProbabilityImage,
+    hair: ProbabilityImage,
     config: &TraceConfig,
-) -> Vec<(Vec<[f64; 2]>, [units::HairEnd; 2])> {
-    let (width, height) = (mask.width, mask.height);
+) -> (Vec<Trace>, ridge::Coverage) {
+    let (mask, radius_px) = (input.mask, input.radius_px);
     let um_per_px = config.spacing.um_per_px;
-    let (Some(centreline_map), Some(hair_map)) = (
-        ProbabilityImage::new(centreline, width, height),
-        ProbabilityImage::new(hair, width, height),
-    ) else {
-        return Vec::new();
-    };
     let maps = ridge::RidgeMaps {
-        centreline: centreline_map,
-        hair: hair_map,
+        centreline,
+        hair,
         radius_px,
-        hidden,
-        width,
-        height,
+        hidden: input.hidden,
+        width: mask.width,
+        height: mask.height,
     };
     let limits = ridge::RidgeLimits {
         start_probability: config.centreline_threshold,
@@ -332,26 +340,27 @@ fn ridge_traces(
             .map_or(0.0, |i| radius_px[i]),
         junction: None,
     };
-    ridge::track_ridges(&maps, centreline, &limits)
+    let (lines, coverage) = ridge::track_ridges(&maps, &limits);
+    let traces = lines
         .into_iter()
         .map(|points| {
             let ends = [end(points[0]), end(points[points.len() - 1])];
             (points, ends)
         })
-        .collect()
+        .collect();
+    (traces, coverage)
 }
 
 /// Hairs along the hair mask's skeleton: thinned, made a graph, spurs pruned, junctions
 /// paired, kinks cut and gaps bridged; each end with its graph node's radius and, where the
 /// hair stops at a junction, that junction.
-fn skeleton_traces(
-    hair: &[f32],
-    centreline: Option<&[f32]>,
-    hidden: Option<&[bool]>,
-    mask: &BinaryImage,
-    radius_px: &[f64],
-    config: &TraceConfig,
-) -> Vec<(Vec<[f64; 2]>, [units::HairEnd; 2])> {
+fn skeleton_traces(input: &MaskedHair, centreline: Option<&[f32]>, config: &TraceConfig) -> Vec<Trace> {
+    let MaskedHair {
+        hair,
+        hidden,
+        mask,
+        radius_px,
+    } = *input;
     let (width, height) = (mask.width, mask.height);
     let um_per_px = config.spacing.um_per_px;
     let source = match centreline {

@@ -71,8 +71,9 @@ pub(crate) struct RidgeMaps<'a> {
 }
 
 /// Traces every hair along the centreline ridges; polylines in continuous pixel coordinates,
-/// points about a pixel apart.
-pub(crate) fn track_ridges(maps: &RidgeMaps, centreline: &[f32], limits: &RidgeLimits) -> Vec<Vec<[f64; 2]>> {
+/// points about a pixel apart, and the pixels they cover (see [`Coverage`]).
+pub(crate) fn track_ridges(maps: &RidgeMaps, limits: &RidgeLimits) -> (Vec<Vec<[f64; 2]>>, Coverage) {
+    let centreline = maps.centreline.values();
     let mut starts: Vec<usize> = (0..centreline.len())
         .filter(|&i| centreline[i] >= limits.start_probability)
         .collect();
@@ -126,8 +127,9 @@ pub(crate) fn track_ridges(maps: &RidgeMaps, centreline: &[f32], limits: &RidgeL
     drop_shadowed(lines, maps)
 }
 
-/// Pieces that run along a longer hair are the same hair traced twice (see [`Coverage`]).
-fn drop_shadowed(mut lines: Vec<Vec<[f64; 2]>>, maps: &RidgeMaps) -> Vec<Vec<[f64; 2]>> {
+/// Pieces that run along a longer hair are the same hair traced twice (see [`Coverage`]);
+/// the pieces kept and the pixels they cover.
+fn drop_shadowed(mut lines: Vec<Vec<[f64; 2]>>, maps: &RidgeMaps) -> (Vec<Vec<[f64; 2]>>, Coverage) {
     lines.sort_by(|a, b| polyline_length(b).total_cmp(&polyline_length(a)));
     let mut coverage = Coverage::new(maps.width, maps.height);
     lines.retain(|line| {
@@ -137,7 +139,7 @@ fn drop_shadowed(mut lines: Vec<Vec<[f64; 2]>>, maps: &RidgeMaps) -> Vec<Vec<[f6
         }
         !shadowed
     });
-    lines
+    (lines, coverage)
 }
 
 /// The pixels near traced hairs: within half the local hair radius plus
@@ -149,7 +151,7 @@ pub(crate) struct Coverage {
 }
 
 impl Coverage {
-    pub(crate) fn new(width: usize, height: usize) -> Self {
+    fn new(width: usize, height: usize) -> Self {
         Self {
             covered: vec![false; width * height],
             width,
@@ -171,20 +173,10 @@ impl Coverage {
     }
 
     /// Covers the pixels near `line`, with `radius_px` the mask's local radius per pixel.
-    pub(crate) fn cover(&mut self, line: &[[f64; 2]], radius_px: &[f64]) {
-        let (w, h) = (self.width as i64, self.height as i64);
-        for &[x, y] in line {
-            let r = 0.5 * self.index([x, y]).map_or(1.0, |i| radius_px[i]) + SHADOW_SLACK_PX;
-            let reach = r.ceil() as i64;
-            let (cx, cy) = (x.floor() as i64, y.floor() as i64);
-            for j in (cy - reach).max(0)..=(cy + reach).min(h - 1) {
-                for i in (cx - reach).max(0)..=(cx + reach).min(w - 1) {
-                    let (dx, dy) = (i as f64 + 0.5 - x, j as f64 + 0.5 - y);
-                    if dx * dx + dy * dy <= r * r {
-                        self.covered[(j * w + i) as usize] = true;
-                    }
-                }
-            }
+    fn cover(&mut self, line: &[[f64; 2]], radius_px: &[f64]) {
+        for &p in line {
+            let r = 0.5 * self.index(p).map_or(1.0, |i| radius_px[i]) + SHADOW_SLACK_PX;
+            for_each_pixel_within(self.width, self.height, p, r, |i| self.covered[i] = true);
         }
     }
 }
@@ -196,13 +188,16 @@ const MAX_JOIN_TURN_RAD: f64 = PI / 6.0;
 /// joined (nearest pairs first).
 fn join_facing_ends(mut lines: Vec<Vec<[f64; 2]>>, reach: f64) -> Vec<Vec<[f64; 2]>> {
     loop {
+        let ends: Vec<[([f64; 2], [f64; 2]); 2]> = lines
+            .iter()
+            .map(|line| [0, 1].map(|end| end_direction(line, end, reach)))
+            .collect();
         let mut best: Option<(f64, usize, usize, usize, usize)> = None;
         for a in 0..lines.len() {
             for b in a + 1..lines.len() {
                 for ea in 0..2 {
                     for eb in 0..2 {
-                        let (ta, ua) = end_direction(&lines[a], ea, reach);
-                        let (tb, ub) = end_direction(&lines[b], eb, reach);
+                        let ((ta, ua), (tb, ub)) = (ends[a][ea], ends[b][eb]);
                         let gap = distance(ta, tb);
                         if gap > reach || best.is_some_and(|(g, ..)| g <= gap) {
                             continue;
@@ -236,18 +231,26 @@ fn join_facing_ends(mut lines: Vec<Vec<[f64; 2]>>, reach: f64) -> Vec<Vec<[f64; 
 fn end_direction(line: &[[f64; 2]], end: usize, reach: f64) -> ([f64; 2], [f64; 2]) {
     let n = line.len();
     let back = (reach.ceil() as usize).min(n - 1);
-    let (tip, inner) = if end == 0 {
-        (line[0], line[back])
-    } else {
-        (line[n - 1], line[n - 1 - back])
-    };
+    let (tip, inner) = (
+        end_point(line, end),
+        if end == 0 { line[back] } else { line[n - 1 - back] },
+    );
     let d = distance(tip, inner).max(1e-9);
     (tip, [(tip[0] - inner[0]) / d, (tip[1] - inner[1]) / d])
 }
 
+/// End `end` (0 first, 1 last) of a non-empty `line`.
+fn end_point(line: &[[f64; 2]], end: usize) -> [f64; 2] {
+    if end == 0 {
+        line[0]
+    } else {
+        line[line.len() - 1]
+    }
+}
+
 /// Whether an end of `other` lies within `reach` of end `end` (0 first, 1 last) of `line`.
 fn joins(other: &[[f64; 2]], line: &[[f64; 2]], end: usize, reach: f64) -> bool {
-    let tip = if end == 0 { line[0] } else { line[line.len() - 1] };
+    let tip = end_point(line, end);
     [other[0], other[other.len() - 1]]
         .iter()
         .any(|&e| distance(e, tip) <= reach)
@@ -255,7 +258,7 @@ fn joins(other: &[[f64; 2]], line: &[[f64; 2]], end: usize, reach: f64) -> bool 
 
 /// `line` continued, at its end `end`, by `other` (whose nearer end meets it).
 fn join(mut other: Vec<[f64; 2]>, mut line: Vec<[f64; 2]>, end: usize) -> Vec<[f64; 2]> {
-    let tip = if end == 0 { line[0] } else { line[line.len() - 1] };
+    let tip = end_point(&line, end);
     let first_is_nearer = distance(other[0], tip) <= distance(other[other.len() - 1], tip);
     if end == 0 {
         // other … → line
@@ -332,24 +335,30 @@ fn start_direction(maps: &RidgeMaps, p: [f64; 2], lookahead_px: f64) -> f64 {
 /// `radius_px`, the claim reaches half the local hair radius where that is wider than
 /// [`MIN_CLAIM_RADIUS_PX`].
 fn claim(claims: &mut [Claims], line: &[[f64; 2]], maps: &RidgeMaps, radius_px: Option<&[f64]>, owner: u32) {
-    let (w, h) = (maps.width as i64, maps.height as i64);
     for k in 0..line.len() {
         let a = line[k.saturating_sub(CLAIM_CHORD_POINTS)];
         let b = line[(k + CLAIM_CHORD_POINTS).min(line.len() - 1)];
         let angle = (b[1] - a[1]).atan2(b[0] - a[0]);
-        let [x, y] = line[k];
-        let centre = index(maps, [x, y]);
-        let r = radius_px.zip(centre).map_or(MIN_CLAIM_RADIUS_PX, |(radius, i)| {
-            (0.5 * radius[i]).max(MIN_CLAIM_RADIUS_PX)
-        });
-        let reach = r.ceil() as i64;
-        let (cx, cy) = (x.floor() as i64, y.floor() as i64);
-        for j in (cy - reach).max(0)..=(cy + reach).min(h - 1) {
-            for i in (cx - reach).max(0)..=(cx + reach).min(w - 1) {
-                let (dx, dy) = (i as f64 + 0.5 - x, j as f64 + 0.5 - y);
-                if dx * dx + dy * dy <= r * r {
-                    claims[(j * w + i) as usize].add(angle, owner);
-                }
+        let r = radius_px
+            .zip(index(maps, line[k]))
+            .map_or(MIN_CLAIM_RADIUS_PX, |(radius, i)| {
+                (0.5 * radius[i]).max(MIN_CLAIM_RADIUS_PX)
+            });
+        for_each_pixel_within(maps.width, maps.height, line[k], r, |i| claims[i].add(angle, owner));
+    }
+}
+
+/// Calls `visit` with the row-major index of every pixel of a `width × height` grid whose
+/// centre lies within `r` of `p`.
+fn for_each_pixel_within(width: usize, height: usize, p: [f64; 2], r: f64, mut visit: impl FnMut(usize)) {
+    let (w, h) = (width as i64, height as i64);
+    let reach = r.ceil() as i64;
+    let (cx, cy) = (p[0].floor() as i64, p[1].floor() as i64);
+    for j in (cy - reach).max(0)..=(cy + reach).min(h - 1) {
+        for i in (cx - reach).max(0)..=(cx + reach).min(w - 1) {
+            let (dx, dy) = (i as f64 + 0.5 - p[0], j as f64 + 0.5 - p[1]);
+            if dx * dx + dy * dy <= r * r {
+                visit((j * w + i) as usize);
             }
         }
     }
@@ -530,7 +539,7 @@ mod tests {
             gap_factor: 4.0,
             min_gap_px: 12.0,
         };
-        let mut hairs = track_ridges(&maps, centreline, &limits);
+        let (mut hairs, _) = track_ridges(&maps, &limits);
         hairs.retain(|l| crate::geometry::polyline_length(l) >= 20.0);
         hairs
     }
