@@ -58,7 +58,7 @@ pub(super) struct AnalysisArgs {
 }
 
 impl AnalysisArgs {
-    /// The analysis settings with these thresholds.
+    /// The analysis settings with these class thresholds and this tracer.
     pub(super) fn analysis_config(&self) -> Result<AnalysisConfig> {
         if !(self.vellus_max_um > 0.0 && self.vellus_max_um < self.terminal_min_um) {
             return Err(anyhow!(
