@@ -3,8 +3,10 @@
 //!
 //! Run with `cargo test --test measure -- --nocapture` to print every measured width.
 
+use image::{Rgb, RgbImage};
 use tricho::measure::{
-    compute_metrics, measure_widths, measured_hairs, FieldMask, MeasureConfig, WidthConfig, WidthMeasurement,
+    compute_metrics, measure_widths, measured_hairs, FieldMask, MeasureConfig, PhotoPlanes, WidthConfig,
+    WidthMeasurement,
 };
 use tricho::trace::{trace_hairs, TraceConfig, TracedHair};
 use tricho::units::PixelSpacing;
@@ -125,9 +127,23 @@ fn measure(canvas: &Canvas, hairs: &[TracedHair]) -> Vec<WidthMeasurement> {
         canvas.width,
         canvas.height,
         hairs,
+        None,
         &WidthConfig::default(),
     )
     .unwrap()
+}
+
+/// A photo of `canvas`'s shapes as dark hair on light skin, each photo pixel the mean colour
+/// over its area.
+fn photo_of(canvas: &Canvas) -> RgbImage {
+    RgbImage::from_fn(canvas.width as u32, canvas.height as u32, |x, y| {
+        let cover = f64::from(canvas.data[y as usize * canvas.width + x as usize]);
+        let skin = [205.0, 160.0, 140.0];
+        let hair = [60.0, 45.0, 35.0];
+        Rgb(std::array::from_fn(|c| {
+            (skin[c] + (hair[c] - skin[c]) * cover).round() as u8
+        }))
+    })
 }
 
 fn width_of(m: &WidthMeasurement) -> f64 {
@@ -246,6 +262,57 @@ fn blurred_bars_keep_their_width() {
             width_of(&m[0])
         );
         assert!(error.abs() <= 0.3, "width {width_px}: error {error}");
+    }
+}
+
+#[test]
+fn photo_edges_pull_a_wrong_coverage_towards_the_shaft_seen_in_the_photo() {
+    for (width_px, angle_deg) in [(2.5, 17.0), (5.0, 0.0), (8.0, 45.0)] {
+        // The photo at twice the map's resolution, as for a 2.5 µm/px photo and a 5 µm/px model.
+        let (mut fine, _) = centred_bar(2.0 * width_px, angle_deg);
+        fine.blur(1.0);
+        let photo = PhotoPlanes::new(&photo_of(&fine), 2.0);
+        // A coverage map that paints the shaft 40 % too wide, on the map's grid.
+        let side = fine.width / 2;
+        let centre = [side as f64 / 2.0 + 0.15, side as f64 / 2.0 - 0.1];
+        let (too_wide, truth) = (
+            Bar {
+                centre,
+                angle_deg,
+                length_px: 20.0 + 2.0 * width_px,
+                width_px: 1.4 * width_px,
+            },
+            Bar {
+                centre,
+                angle_deg,
+                length_px: 20.0 + 2.0 * width_px,
+                width_px,
+            },
+        );
+        let mut coverage = Canvas::new(side, side);
+        coverage.paint(|x, y| too_wide.inside(x, y));
+        let measure_with = |photo: Option<&PhotoPlanes>| {
+            let m = measure_widths(
+                &coverage.data,
+                side,
+                side,
+                &[truth.hair()],
+                photo,
+                &WidthConfig::default(),
+            )
+            .unwrap();
+            width_of(&m[0])
+        };
+        let (alone, with_photo) = (measure_with(None), measure_with(Some(&photo)));
+        println!(
+            "width {width_px} px at {angle_deg}°: coverage alone {alone:.3}, with the photo's edges {with_photo:.3}"
+        );
+        assert!((alone - 1.4 * width_px).abs() <= 0.3, "coverage alone {alone}");
+        // The mean of the coverage (1.4 w) and the photo's edges (w): 1.2 w.
+        assert!(
+            (with_photo - 1.2 * width_px).abs() <= 0.3,
+            "with the photo {with_photo}"
+        );
     }
 }
 

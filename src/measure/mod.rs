@@ -5,6 +5,7 @@
 //! summarised as the numbers clinicians read: count, density, width distribution and
 //! classes, hair mass, thin-hair fraction and follicular units.
 
+mod edges;
 mod hairs;
 mod metrics;
 mod profile;
@@ -15,6 +16,7 @@ mod width;
 
 use thiserror::Error;
 
+pub use edges::PhotoPlanes;
 pub use hairs::{measured_hairs, FieldMask, MeasuredHair};
 pub use metrics::{compute_metrics, HairClass, ImageMetrics, MeasureConfig, WidthBin};
 pub use width::{measure_widths, WidthConfig, WidthMeasurement};

@@ -1,0 +1,183 @@
+//! A second width sample from the photo itself: the distance between the shaft's two edges,
+//! each where the colour changes fastest across the shaft. The coverage integral reads the
+//! model's opinion of where hair is; the edges are direct evidence in the pixels, at the
+//! photo's own resolution rather than the model's, and hold for any hair or skin colour
+//! that differs from its surround.
+
+use image::RgbImage;
+
+/// The photo's colours (0–1, interleaved RGB) on its own pixel grid, read at map positions.
+pub struct PhotoPlanes {
+    rgb: Vec<f32>,
+    width: usize,
+    height: usize,
+    /// Input (photo) pixels per map pixel.
+    input_px_per_map_px: f64,
+}
+
+/// How an edge profile is sampled and which gradient peak is an edge.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EdgeRule {
+    /// Distance (photo px) between samples along the profile.
+    pub step_px: f64,
+    /// The profile reaches this far (photo px) beyond the coverage's half-width on each side.
+    pub margin_px: f64,
+    /// On each side the edge is the outermost local maximum of the colour gradient that
+    /// reaches this fraction of the side's largest gradient.
+    pub peak_fraction: f64,
+}
+
+impl PhotoPlanes {
+    /// Converts `rgb`; `input_px_per_map_px` carries map positions onto the photo.
+    pub fn new(rgb: &RgbImage, input_px_per_map_px: f64) -> Self {
+        Self {
+            rgb: rgb.as_raw().iter().map(|&v| f32::from(v) / 255.0).collect(),
+            width: rgb.width() as usize,
+            height: rgb.height() as usize,
+            input_px_per_map_px,
+        }
+    }
+
+    /// Bilinear colour at photo position (x, y), pixel (i, j) covering [i, i+1) × [j, j+1)
+    /// as on the maps; `None` outside the photo.
+    fn colour(&self, x: f64, y: f64) -> Option<[f64; 3]> {
+        let (w, h) = (self.width as f64, self.height as f64);
+        if !((0.0..=w).contains(&x) && (0.0..=h).contains(&y)) || self.width == 0 || self.height == 0 {
+            return None;
+        }
+        let u = (x - 0.5).clamp(0.0, w - 1.0);
+        let v = (y - 0.5).clamp(0.0, h - 1.0);
+        let (i0, j0) = (u.floor() as usize, v.floor() as usize);
+        let (i1, j1) = ((i0 + 1).min(self.width - 1), (j0 + 1).min(self.height - 1));
+        let (fx, fy) = (u - i0 as f64, v - j0 as f64);
+        let corners = [
+            (i0, j0, (1.0 - fx) * (1.0 - fy)),
+            (i1, j0, fx * (1.0 - fy)),
+            (i0, j1, (1.0 - fx) * fy),
+            (i1, j1, fx * fy),
+        ];
+        let mut colour = [0.0; 3];
+        for (i, j, weight) in corners {
+            let base = 3 * (j * self.width + i);
+            for (c, value) in colour.iter_mut().enumerate() {
+                *value += weight * f64::from(self.rgb[base + c]);
+            }
+        }
+        Some(colour)
+    }
+}
+
+/// Width (map px) between the shaft's two edges on the photo, along the unit `normal` through
+/// the map position `centre`, looking `half_width_map_px` (the coverage's half-width) plus the
+/// rule's margin either side. `None` if the profile leaves the photo, the photo is flat
+/// there, or either side has no gradient peak inside the window.
+pub(crate) fn edge_width_across(
+    photo: &PhotoPlanes,
+    centre: [f64; 2],
+    normal: [f64; 2],
+    half_width_map_px: f64,
+    rule: &EdgeRule,
+) -> Option<f64> {
+    let scale = photo.input_px_per_map_px;
+    let reach = half_width_map_px * scale + rule.margin_px;
+    if !(reach.is_finite() && rule.step_px > 0.0 && scale > 0.0) {
+        return None;
+    }
+    // One sample beyond the window on each side, for the central differences at its ends.
+    let half_steps = (reach / rule.step_px).ceil() as i64 + 1;
+    let (cx, cy) = (centre[0] * scale, centre[1] * scale);
+    let colours = (-half_steps..=half_steps)
+        .map(|k| {
+            let t = k as f64 * rule.step_px;
+            photo.colour(cx + normal[0] * t, cy + normal[1] * t)
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let gradient: Vec<f64> = colours
+        .windows(3)
+        .map(|w| {
+            let change: f64 = (0..3).map(|c| (w[2][c] - w[0][c]).powi(2)).sum();
+            change.sqrt() / (2.0 * rule.step_px)
+        })
+        .collect();
+    // gradient[i] belongs to offset (i + 1 - half_steps) steps; the centre is i = half_steps - 1.
+    let centre_index = half_steps as usize - 1;
+    let offset_px = |i: f64| (i + 1.0 - half_steps as f64) * rule.step_px;
+    let left = outer_peak(&gradient, (0..=centre_index).collect(), rule.peak_fraction)?;
+    let right = outer_peak(
+        &gradient,
+        (centre_index..gradient.len()).rev().collect(),
+        rule.peak_fraction,
+    )?;
+    let width_input_px = offset_px(right) - offset_px(left);
+    (width_input_px > 0.0).then(|| width_input_px / scale)
+}
+
+/// The first local maximum, walking `indices` from the outside in, that reaches `fraction`
+/// of their largest gradient, refined to subpixel by a parabola through it and its
+/// neighbours; a fractional index. `None` on a flat profile or without such a peak.
+fn outer_peak(gradient: &[f64], indices: Vec<usize>, fraction: f64) -> Option<f64> {
+    let largest = indices.iter().map(|&i| gradient[i]).fold(0.0, f64::max);
+    if largest <= f64::EPSILON {
+        return None;
+    }
+    indices.windows(3).find_map(|w| {
+        let (a, b, c) = (gradient[w[0]], gradient[w[1]], gradient[w[2]]);
+        if b < fraction * largest || b < a || b < c {
+            return None;
+        }
+        let curvature = a - 2.0 * b + c;
+        let shift = if curvature < 0.0 {
+            0.5 * (a - c) / curvature
+        } else {
+            0.0
+        };
+        // `w` runs outside-in: a step along it is +1 index on the left side, −1 on the right.
+        let direction = w[2] as f64 - w[1] as f64;
+        Some(w[1] as f64 + shift * direction)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RULE: EdgeRule = EdgeRule {
+        step_px: 0.5,
+        margin_px: 2.0,
+        peak_fraction: 0.5,
+    };
+
+    /// A photo whose columns are skin except a dark bar covering [left, right) with
+    /// anti-aliased (area-weighted) edge pixels.
+    fn bar_photo(width: u32, left: f64, right: f64) -> RgbImage {
+        RgbImage::from_fn(width, 12, |x, _| {
+            let (x0, x1) = (f64::from(x), f64::from(x) + 1.0);
+            let cover = (x1.min(right) - x0.max(left)).clamp(0.0, 1.0);
+            let value = 200.0 - 160.0 * cover;
+            image::Rgb([value as u8, (value * 0.9) as u8, (value * 0.8) as u8])
+        })
+    }
+
+    #[test]
+    fn sharp_bar_measures_its_width_in_map_pixels() {
+        let photo = PhotoPlanes::new(&bar_photo(40, 14.0, 22.0), 2.0);
+        // Map position 9 → photo 18, the bar's middle; coverage half-width 2 map px.
+        let width = edge_width_across(&photo, [9.0, 3.0], [1.0, 0.0], 2.0, &RULE).unwrap();
+        assert!((width - 4.0).abs() < 0.15, "{width}");
+    }
+
+    #[test]
+    fn subpixel_edges_are_found() {
+        let photo = PhotoPlanes::new(&bar_photo(40, 14.5, 21.25), 1.0);
+        let width = edge_width_across(&photo, [18.0, 6.0], [-1.0, 0.0], 3.5, &RULE).unwrap();
+        assert!((width - 6.75).abs() < 0.2, "{width}");
+    }
+
+    #[test]
+    fn flat_photo_or_profile_off_the_photo_has_no_width() {
+        let flat = PhotoPlanes::new(&RgbImage::from_pixel(20, 10, image::Rgb([90, 80, 70])), 1.0);
+        assert_eq!(edge_width_across(&flat, [10.0, 5.0], [1.0, 0.0], 2.0, &RULE), None);
+        let photo = PhotoPlanes::new(&bar_photo(20, 1.0, 4.0), 1.0);
+        assert_eq!(edge_width_across(&photo, [2.5, 5.0], [1.0, 0.0], 1.5, &RULE), None);
+    }
+}
