@@ -9,7 +9,7 @@ use std::io::Cursor;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 
 use tricho::analyze::{analyze_scan, AnalysisConfig};
-use tricho::measure::{measure_widths, PhotoPlanes};
+use tricho::measure::{measure_widths, PhotoPixels};
 use tricho::quality::detect_field;
 use tricho::scan::{Calibration, CalibrationSource, Scan};
 use tricho::segment::{default_model_path, HairModel, HAIR_CHANNEL};
@@ -61,7 +61,7 @@ fn stages(c: &mut Criterion) {
         });
         let traced = trace_maps(&maps, None, &TraceConfig::default()).expect("trace");
         let hair = maps.channel(HAIR_CHANNEL).expect("hair channel");
-        let photo = PhotoPlanes::new(&rgb, maps.scale_to_input);
+        let photo = PhotoPixels::new(&rgb, maps.scale_to_input);
         group.bench_with_input(BenchmarkId::new("measure_widths", &id), &traced, |b, traced| {
             b.iter(|| {
                 measure_widths(

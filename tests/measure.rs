@@ -5,7 +5,7 @@
 
 use image::{Rgb, RgbImage};
 use tricho::measure::{
-    compute_metrics, measure_widths, measured_hairs, FieldMask, MeasureConfig, PhotoPlanes, WidthConfig,
+    compute_metrics, measure_widths, measured_hairs, FieldMask, MeasureConfig, PhotoPixels, WidthConfig,
     WidthMeasurement,
 };
 use tricho::trace::{trace_hairs, TraceConfig, TracedHair};
@@ -271,7 +271,8 @@ fn photo_edges_pull_a_wrong_coverage_towards_the_shaft_seen_in_the_photo() {
         // The photo at twice the map's resolution, as for a 2.5 µm/px photo and a 5 µm/px model.
         let (mut fine, _) = centred_bar(2.0 * width_px, angle_deg);
         fine.blur(1.0);
-        let photo = PhotoPlanes::new(&photo_of(&fine), 2.0);
+        let rgb = photo_of(&fine);
+        let photo = PhotoPixels::new(&rgb, 2.0);
         // A coverage map that paints the shaft 40 % too wide, on the map's grid.
         let side = fine.width / 2;
         let centre = [side as f64 / 2.0 + 0.15, side as f64 / 2.0 - 0.1];
@@ -291,7 +292,7 @@ fn photo_edges_pull_a_wrong_coverage_towards_the_shaft_seen_in_the_photo() {
         );
         let mut coverage = Canvas::new(side, side);
         coverage.paint(|x, y| too_wide.inside(x, y));
-        let measure_with = |photo: Option<&PhotoPlanes>| {
+        let measure_with = |photo: Option<&PhotoPixels>| {
             let m = measure_widths(
                 &coverage.data,
                 side,

@@ -17,7 +17,7 @@ use thiserror::Error;
 
 use crate::measure::{
     compute_metrics, measure_widths, measured_hairs, ImageMetrics, MeasureConfig, MeasureError, MeasuredHair,
-    PhotoPlanes, WidthConfig,
+    PhotoPixels, WidthConfig,
 };
 use crate::quality::{assess_quality, field_and_quality, FieldMask, QualityFlag, QualityReport};
 use crate::scan::{Calibration, LoadConfig, Scan};
@@ -190,7 +190,7 @@ pub fn analyze_scan(
         path: scan.path.clone(),
         source,
     };
-    let photo = PhotoPlanes::new(&scan.rgb, maps.scale_to_input);
+    let photo = PhotoPixels::new(&scan.rgb, maps.scale_to_input);
     let widths = measure_widths(
         width_map,
         maps.width as usize,

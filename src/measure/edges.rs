@@ -6,9 +6,9 @@
 
 use image::RgbImage;
 
-/// The photo's colours (0–1, interleaved RGB) on its own pixel grid, read at map positions.
-pub struct PhotoPlanes {
-    rgb: Vec<f32>,
+/// The photo's colours (interleaved 8-bit RGB) on its own pixel grid, read at map positions.
+pub struct PhotoPixels<'a> {
+    rgb: &'a [u8],
     width: usize,
     height: usize,
     /// Input (photo) pixels per map pixel.
@@ -27,19 +27,19 @@ pub(crate) struct EdgeRule {
     pub peak_fraction: f64,
 }
 
-impl PhotoPlanes {
-    /// Converts `rgb`; `input_px_per_map_px` carries map positions onto the photo.
-    pub fn new(rgb: &RgbImage, input_px_per_map_px: f64) -> Self {
+impl<'a> PhotoPixels<'a> {
+    /// Reads `rgb`; `input_px_per_map_px` carries map positions onto the photo.
+    pub fn new(rgb: &'a RgbImage, input_px_per_map_px: f64) -> Self {
         Self {
-            rgb: rgb.as_raw().iter().map(|&v| f32::from(v) / 255.0).collect(),
+            rgb: rgb.as_raw(),
             width: rgb.width() as usize,
             height: rgb.height() as usize,
             input_px_per_map_px,
         }
     }
 
-    /// Bilinear colour at photo position (x, y), pixel (i, j) covering [i, i+1) × [j, j+1)
-    /// as on the maps; `None` outside the photo.
+    /// Bilinear colour (0–1) at photo position (x, y), pixel (i, j) covering [i, i+1) ×
+    /// [j, j+1) as on the maps; `None` outside the photo.
     fn colour(&self, x: f64, y: f64) -> Option<[f64; 3]> {
         let (w, h) = (self.width as f64, self.height as f64);
         if !((0.0..=w).contains(&x) && (0.0..=h).contains(&y)) || self.width == 0 || self.height == 0 {
@@ -63,7 +63,7 @@ impl PhotoPlanes {
                 *value += weight * f64::from(self.rgb[base + c]);
             }
         }
-        Some(colour)
+        Some(colour.map(|v| v / 255.0))
     }
 }
 
@@ -72,7 +72,7 @@ impl PhotoPlanes {
 /// rule's margin either side. `None` if the profile leaves the photo, the photo is flat
 /// there, or either side has no gradient peak inside the window.
 pub(crate) fn edge_width_across(
-    photo: &PhotoPlanes,
+    photo: &PhotoPixels,
     centre: [f64; 2],
     normal: [f64; 2],
     half_width_map_px: f64,
@@ -160,7 +160,8 @@ mod tests {
 
     #[test]
     fn sharp_bar_measures_its_width_in_map_pixels() {
-        let photo = PhotoPlanes::new(&bar_photo(40, 14.0, 22.0), 2.0);
+        let rgb = bar_photo(40, 14.0, 22.0);
+        let photo = PhotoPixels::new(&rgb, 2.0);
         // Map position 9 → photo 18, the bar's middle; coverage half-width 2 map px.
         let width = edge_width_across(&photo, [9.0, 3.0], [1.0, 0.0], 2.0, &RULE).unwrap();
         assert!((width - 4.0).abs() < 0.15, "{width}");
@@ -168,16 +169,19 @@ mod tests {
 
     #[test]
     fn subpixel_edges_are_found() {
-        let photo = PhotoPlanes::new(&bar_photo(40, 14.5, 21.25), 1.0);
+        let rgb = bar_photo(40, 14.5, 21.25);
+        let photo = PhotoPixels::new(&rgb, 1.0);
         let width = edge_width_across(&photo, [18.0, 6.0], [-1.0, 0.0], 3.5, &RULE).unwrap();
         assert!((width - 6.75).abs() < 0.2, "{width}");
     }
 
     #[test]
     fn flat_photo_or_profile_off_the_photo_has_no_width() {
-        let flat = PhotoPlanes::new(&RgbImage::from_pixel(20, 10, image::Rgb([90, 80, 70])), 1.0);
+        let flat_rgb = RgbImage::from_pixel(20, 10, image::Rgb([90, 80, 70]));
+        let flat = PhotoPixels::new(&flat_rgb, 1.0);
         assert_eq!(edge_width_across(&flat, [10.0, 5.0], [1.0, 0.0], 2.0, &RULE), None);
-        let photo = PhotoPlanes::new(&bar_photo(20, 1.0, 4.0), 1.0);
+        let rgb = bar_photo(20, 1.0, 4.0);
+        let photo = PhotoPixels::new(&rgb, 1.0);
         assert_eq!(edge_width_across(&photo, [2.5, 5.0], [1.0, 0.0], 1.5, &RULE), None);
     }
 }

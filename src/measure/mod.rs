@@ -16,7 +16,7 @@ mod width;
 
 use thiserror::Error;
 
-pub use edges::PhotoPlanes;
+pub use edges::PhotoPixels;
 pub use hairs::{measured_hairs, FieldMask, MeasuredHair};
 pub use metrics::{compute_metrics, HairClass, ImageMetrics, MeasureConfig, WidthBin};
 pub use width::{measure_widths, WidthConfig, WidthMeasurement};
