@@ -24,7 +24,7 @@ use super::matching::{shared_fraction, tolerance_px, Track, MIN_SHARED_FRACTION}
 use super::summary::percentile;
 use crate::analyze::ImageAnalysis;
 use crate::compare::field::CommonField;
-use crate::compare::response::percent_change;
+use crate::compare::response::{percent_change, ResponseCategory};
 use crate::compare::{Comparison, Similarity};
 use crate::measure::MeasuredHair;
 use crate::quality::FieldMask;
@@ -63,6 +63,8 @@ pub struct PairScore {
     pub independent_density_change_pct: Option<f64>,
     /// Time of registration + matching + response (ms).
     pub compare_ms: f64,
+    /// The response category `tricho compare` gave.
+    pub category: ResponseCategory,
 }
 
 /// Hairs counted in a common field: `baseline − lost + new = followup` when every hair is
@@ -102,8 +104,13 @@ pub struct PairSummary {
     pub matched_abs_error_pp_median: Option<f64>,
     /// Registered + matched: 90th percentile.
     pub matched_abs_error_pp_p90: Option<f64>,
-    /// Registered + matched: 95th percentile — the repeatability stated in reports.
+    /// Registered + matched: 95th percentile over every pair.
     pub matched_abs_error_pp_p95: Option<f64>,
+    /// Pairs given a response category (not `undetermined`).
+    pub categorised_pairs: usize,
+    /// Registered + matched: 95th percentile over the pairs given a category — the
+    /// repeatability stated in reports, which only those pairs are judged against.
+    pub categorised_abs_error_pp_p95: Option<f64>,
     /// Registered + matched: mean signed error (pp).
     pub matched_error_pp_mean: Option<f64>,
     /// Independent: median |density-change error| (pp).
@@ -221,6 +228,7 @@ pub fn score_pair(
         matched_density_change_pct: matched,
         independent_density_change_pct: independent,
         compare_ms: comparison.elapsed_ms,
+        category: comparison.response.category,
     }
 }
 
@@ -296,6 +304,12 @@ pub fn summarise_pairs(scores: Vec<PairScore>) -> PairSummary {
             .collect()
     };
     let matched = errors(|s| s.matched_density_change_pct);
+    let categorised: Vec<f64> = scores
+        .iter()
+        .filter(|s| s.category != ResponseCategory::Undetermined)
+        .filter_map(|s| s.matched_density_change_pct.zip(s.true_density_change_pct))
+        .map(|(e, t)| (e - t).abs())
+        .collect();
     let independent = errors(|s| s.independent_density_change_pct);
     let abs = |v: &[f64]| v.iter().map(|e| e.abs()).collect::<Vec<f64>>();
     let mean = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
@@ -327,6 +341,11 @@ pub fn summarise_pairs(scores: Vec<PairScore>) -> PairSummary {
         matched_abs_error_pp_median: percentile(&abs(&matched), 0.5),
         matched_abs_error_pp_p90: percentile(&abs(&matched), 0.9),
         matched_abs_error_pp_p95: percentile(&abs(&matched), 0.95),
+        categorised_pairs: scores
+            .iter()
+            .filter(|s| s.category != ResponseCategory::Undetermined)
+            .count(),
+        categorised_abs_error_pp_p95: percentile(&categorised, 0.95),
         matched_error_pp_mean: mean(&matched),
         independent_abs_error_pp_median: percentile(&abs(&independent), 0.5),
         independent_abs_error_pp_p90: percentile(&abs(&independent), 0.9),
@@ -381,5 +400,58 @@ pub fn markdown_pairs_report(summary: &PairSummary) -> String {
         f(summary.independent_abs_error_pp_p95, 2),
         f(summary.independent_error_pp_mean, 2),
     );
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "Repeatability (registered + matched |error| p95 over the {} of {} pairs given a response category, not `undetermined`): {} pp",
+        summary.categorised_pairs,
+        summary.pairs,
+        f(summary.categorised_abs_error_pp_p95, 2),
+    );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn score(error_pp: f64, category: ResponseCategory) -> PairScore {
+        let tally = HairTally {
+            baseline: 20,
+            followup: 20,
+            new: 0,
+            lost: 0,
+        };
+        PairScore {
+            pair: String::new(),
+            registration_error_px: 0.5,
+            registration_confidence: 0.8,
+            overlap_fraction: 0.9,
+            links_identified: 0,
+            links_correct: 0,
+            persisting_identifiable: 0,
+            persisting_linked: 0,
+            true_common: tally,
+            measured_common: tally,
+            true_density_change_pct: Some(10.0),
+            matched_density_change_pct: Some(10.0 + error_pp),
+            independent_density_change_pct: None,
+            compare_ms: 1.0,
+            category,
+        }
+    }
+
+    #[test]
+    fn repeatability_leaves_out_undetermined_pairs() {
+        let summary = summarise_pairs(vec![
+            score(1.0, ResponseCategory::Improved),
+            score(-3.0, ResponseCategory::NoDetectableChange),
+            score(80.0, ResponseCategory::Undetermined),
+        ]);
+        assert_eq!(summary.categorised_pairs, 2);
+        // |errors| 1 and 3: the 95th percentile interpolates to 2.9.
+        let p95 = summary.categorised_abs_error_pp_p95.unwrap();
+        assert!((p95 - 2.9).abs() < 1e-9, "{p95}");
+        assert!(summary.matched_abs_error_pp_p95.unwrap() > 70.0);
+    }
 }
