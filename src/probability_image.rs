@@ -12,6 +12,28 @@ pub(crate) struct ProbabilityImage<'a> {
     height: usize,
 }
 
+/// The four pixels (row-major index) and weights of a bilinear read at (x, y) on a `width ×
+/// height` grid whose pixel (i, j) covers [i, i+1) × [j, j+1) with its value at the centre;
+/// `None` outside [0, width] × [0, height] or on an empty grid. Within half a pixel of the
+/// border the outermost row or column is extended.
+pub(crate) fn bilinear_taps(x: f64, y: f64, width: usize, height: usize) -> Option<[(usize, f64); 4]> {
+    let (w, h) = (width as f64, height as f64);
+    if width == 0 || height == 0 || !((0.0..=w).contains(&x) && (0.0..=h).contains(&y)) {
+        return None;
+    }
+    let u = (x - 0.5).clamp(0.0, w - 1.0);
+    let v = (y - 0.5).clamp(0.0, h - 1.0);
+    let (i0, j0) = (u.floor() as usize, v.floor() as usize);
+    let (i1, j1) = ((i0 + 1).min(width - 1), (j0 + 1).min(height - 1));
+    let (fx, fy) = (u - i0 as f64, v - j0 as f64);
+    Some([
+        (j0 * width + i0, (1.0 - fx) * (1.0 - fy)),
+        (j0 * width + i1, fx * (1.0 - fy)),
+        (j1 * width + i0, (1.0 - fx) * fy),
+        (j1 * width + i1, fx * fy),
+    ])
+}
+
 impl<'a> ProbabilityImage<'a> {
     /// The map, or `None` if it is empty or does not hold `width × height` values.
     pub(crate) fn new(data: &'a [f32], width: usize, height: usize) -> Option<Self> {
@@ -21,19 +43,8 @@ impl<'a> ProbabilityImage<'a> {
     /// Bilinear value at (x, y); `None` outside the image [0, width] × [0, height]. Within
     /// half a pixel of the border the outermost row or column is extended.
     pub(crate) fn sample(&self, x: f64, y: f64) -> Option<f64> {
-        let (w, h) = (self.width as f64, self.height as f64);
-        if !((0.0..=w).contains(&x) && (0.0..=h).contains(&y)) {
-            return None;
-        }
-        let u = (x - 0.5).clamp(0.0, w - 1.0);
-        let v = (y - 0.5).clamp(0.0, h - 1.0);
-        let (i0, j0) = (u.floor() as usize, v.floor() as usize);
-        let (i1, j1) = ((i0 + 1).min(self.width - 1), (j0 + 1).min(self.height - 1));
-        let (fx, fy) = (u - i0 as f64, v - j0 as f64);
-        let at = |i: usize, j: usize| f64::from(self.data[j * self.width + i]);
-        let top = at(i0, j0) + (at(i1, j0) - at(i0, j0)) * fx;
-        let bottom = at(i0, j1) + (at(i1, j1) - at(i0, j1)) * fx;
-        Some(top + (bottom - top) * fy)
+        let taps = bilinear_taps(x, y, self.width, self.height)?;
+        Some(taps.iter().map(|&(i, weight)| weight * f64::from(self.data[i])).sum())
     }
 
     /// The values, row-major.

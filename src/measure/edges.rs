@@ -6,6 +6,8 @@
 
 use image::RgbImage;
 
+use crate::probability_image::bilinear_taps;
+
 /// The photo's colours (interleaved 8-bit RGB) on its own pixel grid, read at map positions.
 pub struct PhotoPixels<'a> {
     rgb: &'a [u8],
@@ -41,26 +43,11 @@ impl<'a> PhotoPixels<'a> {
     /// Bilinear colour (0–1) at photo position (x, y), pixel (i, j) covering [i, i+1) ×
     /// [j, j+1) as on the maps; `None` outside the photo.
     fn colour(&self, x: f64, y: f64) -> Option<[f64; 3]> {
-        let (w, h) = (self.width as f64, self.height as f64);
-        if !((0.0..=w).contains(&x) && (0.0..=h).contains(&y)) || self.width == 0 || self.height == 0 {
-            return None;
-        }
-        let u = (x - 0.5).clamp(0.0, w - 1.0);
-        let v = (y - 0.5).clamp(0.0, h - 1.0);
-        let (i0, j0) = (u.floor() as usize, v.floor() as usize);
-        let (i1, j1) = ((i0 + 1).min(self.width - 1), (j0 + 1).min(self.height - 1));
-        let (fx, fy) = (u - i0 as f64, v - j0 as f64);
-        let corners = [
-            (i0, j0, (1.0 - fx) * (1.0 - fy)),
-            (i1, j0, fx * (1.0 - fy)),
-            (i0, j1, (1.0 - fx) * fy),
-            (i1, j1, fx * fy),
-        ];
+        let taps = bilinear_taps(x, y, self.width, self.height)?;
         let mut colour = [0.0; 3];
-        for (i, j, weight) in corners {
-            let base = 3 * (j * self.width + i);
+        for (pixel, weight) in taps {
             for (c, value) in colour.iter_mut().enumerate() {
-                *value += weight * f64::from(self.rgb[base + c]);
+                *value += weight * f64::from(self.rgb[3 * pixel + c]);
             }
         }
         Some(colour.map(|v| v / 255.0))
