@@ -19,7 +19,9 @@ use tricho::compare::{compare_visits, CompareConfig};
 use tricho::report::{
     draw_comparison_overlay, ComparisonReport, ComparisonSettings, ImageReport, Provenance, VisitParts,
 };
-use tricho::scan::{load_scan, resolve_calibration, validate_um_per_px, DeviceProfile, Scan};
+use tricho::scan::{load_scan, resolve_calibration, DeviceProfile, Scan};
+
+use super::analyze::parse_um_per_px;
 
 /// Arguments of `tricho compare`.
 #[derive(Args, Debug)]
@@ -53,13 +55,6 @@ pub struct CompareArgs {
     analysis: super::analyze::AnalysisArgs,
     #[command(flatten)]
     model: super::ModelFileArgs,
-}
-
-fn parse_um_per_px(text: &str) -> Result<f64, String> {
-    let value: f64 = text.parse().map_err(|_| format!("`{text}` is not a number"))?;
-    validate_um_per_px(value, "--um-per-px")
-        .map(|spacing| spacing.um_per_px)
-        .map_err(|e| e.to_string())
 }
 
 /// The default response settings with the repeatability given by `--repeatability-pct`.
