@@ -1,9 +1,10 @@
 //! Measurement: traced hairs → shaft widths → per-hair measurements → per-image metrics.
 //!
 //! Widths are measured on the hair probability map the hairs were traced on (map pixels,
-//! at the model's scale), then hairs are carried to input-image pixels and micrometres and
-//! summarised as the numbers clinicians read: count, density, width distribution and
-//! classes, hair mass, thin-hair fraction and follicular units.
+//! at the model's scale) and between the shaft's edges on the photo itself, then hairs are
+//! carried to input-image pixels and micrometres and summarised as the numbers clinicians
+//! read: count, density, width distribution and classes, hair mass, thin-hair fraction and
+//! follicular units.
 
 mod edges;
 mod hairs;
