@@ -294,6 +294,12 @@ fn true_common_tally(truth: &PairTruths, true_transform: &Similarity) -> HairTal
     }
 }
 
+/// Whether `tricho compare` gave the pair a response category: only those are judged against
+/// the repeatability.
+fn is_categorised(score: &PairScore) -> bool {
+    score.category != ResponseCategory::Undetermined
+}
+
 /// Summarises pair scores.
 pub fn summarise_pairs(scores: Vec<PairScore>) -> PairSummary {
     let reg: Vec<f64> = scores.iter().map(|s| s.registration_error_px).collect();
@@ -304,12 +310,7 @@ pub fn summarise_pairs(scores: Vec<PairScore>) -> PairSummary {
             .collect()
     };
     let matched = errors(|s| s.matched_density_change_pct);
-    let categorised: Vec<f64> = scores
-        .iter()
-        .filter(|s| s.category != ResponseCategory::Undetermined)
-        .filter_map(|s| s.matched_density_change_pct.zip(s.true_density_change_pct))
-        .map(|(e, t)| (e - t).abs())
-        .collect();
+    let categorised_matched = errors(|s| s.matched_density_change_pct.filter(|_| is_categorised(s)));
     let independent = errors(|s| s.independent_density_change_pct);
     let abs = |v: &[f64]| v.iter().map(|e| e.abs()).collect::<Vec<f64>>();
     let mean = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
@@ -341,11 +342,8 @@ pub fn summarise_pairs(scores: Vec<PairScore>) -> PairSummary {
         matched_abs_error_pp_median: percentile(&abs(&matched), 0.5),
         matched_abs_error_pp_p90: percentile(&abs(&matched), 0.9),
         matched_abs_error_pp_p95: percentile(&abs(&matched), 0.95),
-        categorised_pairs: scores
-            .iter()
-            .filter(|s| s.category != ResponseCategory::Undetermined)
-            .count(),
-        categorised_abs_error_pp_p95: percentile(&categorised, 0.95),
+        categorised_pairs: scores.iter().filter(|s| is_categorised(s)).count(),
+        categorised_abs_error_pp_p95: percentile(&abs(&categorised_matched), 0.95),
         matched_error_pp_mean: mean(&matched),
         independent_abs_error_pp_median: percentile(&abs(&independent), 0.5),
         independent_abs_error_pp_p90: percentile(&abs(&independent), 0.9),

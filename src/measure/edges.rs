@@ -89,26 +89,25 @@ pub(crate) fn edge_width_across(
     // gradient[i] belongs to offset (i + 1 - half_steps) steps; the centre is i = half_steps - 1.
     let centre_index = half_steps as usize - 1;
     let offset_px = |i: f64| (i + 1.0 - half_steps as f64) * rule.step_px;
-    let left = outer_peak(&gradient, (0..=centre_index).collect(), rule.peak_fraction)?;
-    let right = outer_peak(
-        &gradient,
-        (centre_index..gradient.len()).rev().collect(),
-        rule.peak_fraction,
-    )?;
+    // Each side walked from the outside in: the left one up from 0, the right one down from the end.
+    let last = gradient.len() - 1;
+    let left = outer_peak(|k| gradient[k], centre_index + 1, rule.peak_fraction)?;
+    let right = last as f64 - outer_peak(|k| gradient[last - k], last - centre_index + 1, rule.peak_fraction)?;
     let width_input_px = offset_px(right) - offset_px(left);
     (width_input_px > 0.0).then(|| width_input_px / scale)
 }
 
-/// The first local maximum, walking `indices` from the outside in, that reaches `fraction`
-/// of their largest gradient, refined to subpixel by a parabola through it and its
-/// neighbours; a fractional index. `None` on a flat profile or without such a peak.
-fn outer_peak(gradient: &[f64], indices: Vec<usize>, fraction: f64) -> Option<f64> {
-    let largest = indices.iter().map(|&i| gradient[i]).fold(0.0, f64::max);
+/// The first local maximum of a side's `len` gradients, `side(0)` the outermost, that reaches
+/// `fraction` of their largest, refined to subpixel by a parabola through it and its
+/// neighbours; its fractional position from the outside. `None` on a flat profile or without
+/// such a peak.
+fn outer_peak(side: impl Fn(usize) -> f64, len: usize, fraction: f64) -> Option<f64> {
+    let largest = (0..len).map(&side).fold(0.0, f64::max);
     if largest <= f64::EPSILON {
         return None;
     }
-    indices.windows(3).find_map(|w| {
-        let (a, b, c) = (gradient[w[0]], gradient[w[1]], gradient[w[2]]);
+    (1..len.saturating_sub(1)).find_map(|k| {
+        let (a, b, c) = (side(k - 1), side(k), side(k + 1));
         if b < fraction * largest || b < a || b < c {
             return None;
         }
@@ -118,9 +117,7 @@ fn outer_peak(gradient: &[f64], indices: Vec<usize>, fraction: f64) -> Option<f6
         } else {
             0.0
         };
-        // `w` runs outside-in: a step along it is +1 index on the left side, −1 on the right.
-        let direction = w[2] as f64 - w[1] as f64;
-        Some(w[1] as f64 + shift * direction)
+        Some(k as f64 + shift)
     })
 }
 
