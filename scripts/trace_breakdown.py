@@ -7,7 +7,9 @@ its points on any hair lies on no hair. Prints per image and in total: true coun
 traced hairs, traced on no hair, extra pieces of split hairs (traced hairs beyond the first
 assigned to one true hair), true counted hairs with no traced hair of their own, and how many of
 those are hidden: fewer label pixels than a quarter of their visible length × width (under
-another hair of their unit; no image-based count can see them). Also: `mixed`, traced hairs
+another hair of their unit; no image-based count can see them), and how many of the visible
+missed ones belong to a follicular unit of two or more counted hairs (`missed_in_units`: stubs
+of one opening lying side by side merge into one blob). Also: `mixed`, traced hairs
 running along two or more true hairs (each under at least a fifth of its points and 100 µm: a
 chain that switched hairs in a crossing), and `clean`, true counted hairs with a traced hair of
 which at least 80 % of the on-hair points are theirs; clean precision and recall are `clean`
@@ -62,14 +64,16 @@ def breakdown(truth_path, dump_dir, source):
     row["missed"] = sum(1 for h in counted if pieces[h] == 0)
     row["clean"] = len(clean)
     area = np.bincount(labels.ravel(), minlength=max(h["id"] for h in truth["hairs"]) + 1)
-    row["missed_hidden"] = sum(
-        1
-        for h in truth["hairs"]
-        if h["id"] in counted
-        and pieces[h["id"]] == 0
-        and area[h["id"]]
-        < HIDDEN_AREA_FRACTION * (h["visible_length_um"] / um_per_px) * max(h["width_um"] / um_per_px, 1.0)
-    )
+    unit_size = Counter(h["unit_id"] for h in truth["hairs"] if h["id"] in counted)
+    for h in truth["hairs"]:
+        if h["id"] not in counted or pieces[h["id"]] > 0:
+            continue
+        hidden = bool(
+            area[h["id"]]
+            < HIDDEN_AREA_FRACTION * (h["visible_length_um"] / um_per_px) * max(h["width_um"] / um_per_px, 1.0)
+        )
+        row["missed_hidden"] += hidden
+        row["missed_in_units"] += not hidden and unit_size[h["unit_id"]] >= 2
     return truth["image"]["file"], row
 
 
@@ -77,10 +81,14 @@ def main():
     phantoms, dump_dir = sys.argv[1], sys.argv[2]
     source = sys.argv[3] if len(sys.argv) > 3 else "model"
     total = Counter()
+    by_protocol = {}
     for truth_path in sorted(glob.glob(os.path.join(phantoms, "*.truth.json"))):
         name, row = breakdown(truth_path, dump_dir, source)
         total.update(row)
+        by_protocol.setdefault(json.load(open(truth_path))["conditions"]["protocol"], Counter()).update(row)
         print(name, dict(row))
+    for protocol, rows in sorted(by_protocol.items()):
+        print(protocol, dict(rows))
     print("total", dict(total))
     print(f"clean precision {total['clean'] / total['traced']:.3f} recall {total['clean'] / total['truth']:.3f}")
 
