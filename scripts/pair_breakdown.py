@@ -25,7 +25,8 @@ two frames overlapped with the true transform). Per visit it prints how many are
   field: the comparison's own common field or count rule differs);
 - `no hair`: on no true hair (an artefact traced at one visit only).
 
-Needs numpy and pillow.
+Needs numpy and pillow. A hair is assigned to a true hair by the rule of
+`scripts/trace_breakdown.py`, whose helpers it uses.
 """
 import glob
 import json
@@ -37,71 +38,58 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from PIL import Image
 
-ON_HAIR_FRACTION = 0.3
+from trace_breakdown import hair_under, ids_under, load_labels
+
 SEEN_FRACTION = 0.6
 MIN_COUNTED_LENGTH_UM = 100.0
+VISITS = ("baseline", "followup")
 
 
-def labels(folder, truth):
-    return np.array(Image.open(os.path.join(folder, truth["image"]["labels_file"]))).astype(np.int64) & 0x7FFF
+def apply(transform, line):
+    """`line` (N × 2 px) carried by the 2 × 3 affine `transform`."""
+    return line @ transform[:, :2].T + transform[:, 2]
 
 
-def hair_under(line, label_image):
-    """The true hair id under most of `line`'s points, or None."""
-    height, width = label_image.shape
-    ids = [label_image[int(y), int(x)] for x, y in line if 0 <= int(x) < width and 0 <= int(y) < height]
-    on_hair = [i for i in ids if i > 0]
-    if len(on_hair) < ON_HAIR_FRACTION * len(line):
-        return None
-    return Counter(on_hair).most_common(1)[0][0]
-
-
-def share_on(line, hair, label_image):
-    """Share of `line`'s in-frame points on hair `hair` of `label_image`."""
-    height, width = label_image.shape
-    hits = [label_image[int(y), int(x)] == hair for x, y in line if 0 <= int(x) < width and 0 <= int(y) < height]
-    return float(np.mean(hits)) if hits else 0.0
+def share_on(line, hair, labels):
+    """Share of `line`'s in-frame points on true hair `hair`."""
+    ids = ids_under(line, labels)
+    return float(np.mean([i == hair for i in ids])) if ids else 0.0
 
 
 def length_in_common_px(line, sizes, to_followup):
     """Length (baseline px) of `line` (baseline px) inside both frames: the baseline's and the
     follow-up's mapped into it (`to_followup` takes baseline px to follow-up px)."""
     (wb, hb), (wf, hf) = sizes
-    pf = line @ to_followup[:, :2].T + to_followup[:, 2]
+    pf = apply(to_followup, line)
     inside = (line[:, 0] >= 0) & (line[:, 1] >= 0) & (line[:, 0] < wb) & (line[:, 1] < hb)
     inside &= (pf[:, 0] >= 0) & (pf[:, 1] >= 0) & (pf[:, 0] < wf) & (pf[:, 1] < hf)
     steps = np.hypot(*np.diff(line, axis=0).T)
     return float(np.sum(steps * (inside[1:] & inside[:-1])))
 
 
-def run_compare(tricho, folder, pair, out):
-    stem = pair[: -len(".pair.json")]
-    um = {v: json.load(open(os.path.join(folder, f"{stem}-{v}.truth.json")))["calibration"]["um_per_px"] for v in ("baseline", "followup")}
+def run_compare(tricho, folder, stem, truth, out):
+    um = {v: truth[v]["calibration"]["um_per_px"] for v in VISITS}
     subprocess.run(
         [tricho, "compare", os.path.join(folder, f"{stem}-baseline.png"), os.path.join(folder, f"{stem}-followup.png"),
          "--baseline-um-per-px", str(um["baseline"]), "--followup-um-per-px", str(um["followup"]), "--out", out],
         check=True, capture_output=True)
 
 
-def breakdown(folder, pair, out, total):
-    stem = pair[: -len(".pair.json")]
-    truth = {v: json.load(open(os.path.join(folder, f"{stem}-{v}.truth.json"))) for v in ("baseline", "followup")}
-    label = {v: labels(folder, truth[v]) for v in truth}
-    matrix = np.array(json.load(open(os.path.join(folder, pair)))["followup_to_baseline"]["matrix"])
-    to_baseline = matrix
-    to_followup = np.linalg.inv(np.vstack([matrix, [0.0, 0.0, 1.0]]))[:2]
-    sizes = [(truth[v]["image"]["width_px"], truth[v]["image"]["height_px"]) for v in ("baseline", "followup")]
+def breakdown(folder, stem, truth, out, total):
+    label = {v: load_labels(folder, truth[v]) for v in VISITS}
+    to_baseline = np.array(json.load(open(os.path.join(folder, f"{stem}.pair.json")))["followup_to_baseline"]["matrix"])
+    to_followup = np.linalg.inv(np.vstack([to_baseline, [0.0, 0.0, 1.0]]))[:2]
+    sizes = [(truth[v]["image"]["width_px"], truth[v]["image"]["height_px"]) for v in VISITS]
     min_px = MIN_COUNTED_LENGTH_UM / truth["baseline"]["calibration"]["um_per_px"]
-    in_baseline_px = {"baseline": lambda p: p, "followup": lambda p: p @ to_baseline[:, :2].T + to_baseline[:, 2]}
+    in_baseline_px = {"baseline": lambda line: line, "followup": lambda line: apply(to_baseline, line)}
     counted = {
         v: {
             h["id"]
             for h in truth[v]["hairs"]
             if length_in_common_px(in_baseline_px[v](np.array(h["centreline_px"])), sizes, to_followup) >= min_px
         }
-        for v in truth
+        for v in VISITS
     }
     comparison = json.load(open(os.path.join(out, "comparison.json")))["matching"]
     link_key = {"followup": "followup_id", "baseline": "baseline_id"}
@@ -122,7 +110,7 @@ def breakdown(folder, pair, out, total):
             elif hair not in counted[visit] and hair not in counted[other]:
                 total[(visit, "not counted")] += 1
             elif hair in counted[visit] and hair in counted[other]:
-                mapped = line @ transform[:, :2].T + transform[:, 2]
+                mapped = apply(transform, line)
                 seen = share_on(mapped, hair, label[other]) >= SEEN_FRACTION
                 kind = "persisting, seen there" if seen else "persisting, moved or absent"
                 total[(visit, kind + (", another piece linked" if hair in linked else ""))] += 1
@@ -134,13 +122,14 @@ def main():
     folder = sys.argv[1]
     out_root = sys.argv[2] if len(sys.argv) > 2 else tempfile.mkdtemp(prefix="pair_breakdown.")
     tricho = os.environ.get("TRICHO", "target/release/tricho")
-    pairs = sorted(os.path.basename(p) for p in glob.glob(os.path.join(folder, "*.pair.json")))
-    outs = [os.path.join(out_root, p[: -len(".pair.json")]) for p in pairs]
+    stems = sorted(os.path.basename(p)[: -len(".pair.json")] for p in glob.glob(os.path.join(folder, "*.pair.json")))
+    truths = [{v: json.load(open(os.path.join(folder, f"{stem}-{v}.truth.json"))) for v in VISITS} for stem in stems]
+    outs = [os.path.join(out_root, stem) for stem in stems]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        list(pool.map(lambda a: run_compare(tricho, folder, *a), zip(pairs, outs)))
+        list(pool.map(lambda a: run_compare(tricho, folder, *a), zip(stems, truths, outs)))
     total = Counter()
-    for pair, out in zip(pairs, outs):
-        breakdown(folder, pair, out, total)
+    for stem, truth, out in zip(stems, truths, outs):
+        breakdown(folder, stem, truth, out, total)
     for visit, called in (("followup", "new"), ("baseline", "lost")):
         rows = {kind: n for (v, kind), n in total.items() if v == visit}
         print(f"{called} ({visit}): {sum(rows.values())}: " + ", ".join(f"{kind} {n}" for kind, n in sorted(rows.items())))

@@ -35,12 +35,35 @@ MIXED_MIN_UM = 100.0
 CLEAN_SHARE = 0.8
 
 
+def load_labels(folder, truth):
+    """The phantom's label image (true hair id per pixel, 0 on skin)."""
+    labels = np.array(Image.open(os.path.join(folder, truth["image"]["labels_file"]))).astype(np.int64)
+    return labels & 0x7FFF  # the top bit marks out-of-focus pixels
+
+
+def ids_under(line, labels):
+    """The label under each of `line`'s points that lies in the frame."""
+    height, width = labels.shape
+    return [labels[int(y), int(x)] for x, y in line if 0 <= int(x) < width and 0 <= int(y) < height]
+
+
+def assigned_hair(ids, points):
+    """The true hair a line of `points` points with labels `ids` under them is assigned to:
+    the one under most of them, or None when fewer than ON_HAIR_FRACTION lie on a hair."""
+    on_hair = [i for i in ids if i > 0]
+    if len(on_hair) < ON_HAIR_FRACTION * points:
+        return None
+    return Counter(on_hair).most_common(1)[0][0]
+
+
+def hair_under(line, labels):
+    """The true hair `line` lies on (see `assigned_hair`)."""
+    return assigned_hair(ids_under(line, labels), len(line))
+
+
 def breakdown(truth_path, dump_dir, source):
     truth = json.load(open(truth_path))
-    folder = os.path.dirname(truth_path)
-    labels = np.array(Image.open(os.path.join(folder, truth["image"]["labels_file"]))).astype(np.int64)
-    labels &= 0x7FFF  # the top bit marks out-of-focus pixels
-    height, width = labels.shape
+    labels = load_labels(os.path.dirname(truth_path), truth)
     counted = {h["id"] for h in truth["hairs"] if h["counted"]}
     traced = json.load(open(os.path.join(dump_dir, truth["image"]["file"] + ".json")))[source]
     um_per_px = truth["calibration"]["um_per_px"]
@@ -48,7 +71,7 @@ def breakdown(truth_path, dump_dir, source):
     clean = set()
     row = Counter(truth=len(counted), traced=len(traced))
     for centreline in traced:
-        ids = [labels[int(y), int(x)] for x, y in centreline if 0 <= int(x) < width and 0 <= int(y) < height]
+        ids = ids_under(centreline, labels)
         on_hair = [i for i in ids if i > 0]
         shares = Counter(on_hair)
         carried = [i for i, n in shares.items() if n >= MIXED_SHARE * len(ids) and n * um_per_px >= MIXED_MIN_UM]
@@ -56,10 +79,11 @@ def breakdown(truth_path, dump_dir, source):
         top, n = shares.most_common(1)[0] if shares else (None, 0)
         if top in counted and n >= CLEAN_SHARE * len(on_hair):
             clean.add(top)
-        if len(on_hair) < ON_HAIR_FRACTION * len(centreline):
+        hair = assigned_hair(ids, len(centreline))
+        if hair is None:
             row["on_no_hair"] += 1
             continue
-        pieces[top] += 1
+        pieces[hair] += 1
     row["split_pieces"] = sum(n - 1 for n in pieces.values() if n > 1)
     row["missed"] = sum(1 for h in counted if pieces[h] == 0)
     row["clean"] = len(clean)
