@@ -16,10 +16,14 @@
 //! `TRACE_DUMP=DIR`, each image's traced centrelines (from the model's maps and from the exact
 //! mask, both in input pixels) are written to `DIR/<image>.json` as
 //! `{"model": [[[x, y], …], …], "mask": […]}`, to be drawn over the photo or scored per hair.
+//! With `TRACE_EXACT_CENTRELINE` set, the exact mask is traced with a centreline channel drawn
+//! from the truth (every hair's centreline, about 3 px wide): what the tracer would do with a
+//! perfect segmentation *and* a perfect centreline channel.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use tricho::geometry::distance;
 use tricho::segment::{default_model_path, HairModel, ProbabilityMaps};
 use tricho::synth::truth::PhantomTruth;
 use tricho::trace::{trace_hairs, trace_maps, TraceConfig};
@@ -43,6 +47,7 @@ fn main() -> Result<()> {
     };
     let overrides = trace_config_from_env()?;
     let dump = std::env::var_os("TRACE_DUMP").map(PathBuf::from);
+    let exact_centreline = std::env::var_os("TRACE_EXACT_CENTRELINE").is_some();
     if let Some(dump) = &dump {
         std::fs::create_dir_all(dump).with_context(|| dump.display().to_string())?;
     }
@@ -73,7 +78,8 @@ fn main() -> Result<()> {
             .to_luma8();
         let map: Vec<f32> = mask.pixels().map(|p| f32::from(u8::from(p[0] >= 128))).collect();
         let (w, h) = (mask.width() as usize, mask.height() as usize);
-        let mask_hairs = trace_hairs(&map, None, None, w, h, &config)?;
+        let exact_centre = exact_centreline.then(|| truth_centrelines(&truth, w, h));
+        let mask_hairs = trace_hairs(&map, exact_centre.as_deref(), None, w, h, &config)?;
         let mask_count = mask_hairs.len();
         if let Some(dump) = &dump {
             let s = maps.scale_to_input;
@@ -121,6 +127,33 @@ fn main() -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A centreline map drawn from the truth: 1 within 1.2 px of every hair's centreline (about
+/// the 3-px lines the model's centreline channel is trained on), else 0.
+fn truth_centrelines(truth: &PhantomTruth, width: usize, height: usize) -> Vec<f32> {
+    const REACH_PX: f64 = 1.2;
+    let mut map = vec![0.0f32; width * height];
+    for hair in &truth.hairs {
+        for seg in hair.centreline_px.windows(2) {
+            let steps = (distance(seg[0], seg[1]) * 2.0).ceil() as usize + 1;
+            for k in 0..=steps {
+                let t = k as f64 / steps as f64;
+                let p = [
+                    seg[0][0] + t * (seg[1][0] - seg[0][0]),
+                    seg[0][1] + t * (seg[1][1] - seg[0][1]),
+                ];
+                let (cx, cy) = ((p[0] - 0.5).round() as i64, (p[1] - 0.5).round() as i64);
+                for (u, v) in (cy - 1..=cy + 1).flat_map(|v| (cx - 1..=cx + 1).map(move |u| (u, v))) {
+                    let inside = u >= 0 && v >= 0 && (u as usize) < width && (v as usize) < height;
+                    if inside && distance([u as f64 + 0.5, v as f64 + 0.5], p) <= REACH_PX {
+                        map[v as usize * width + u as usize] = 1.0;
+                    }
+                }
+            }
+        }
+    }
+    map
 }
 
 /// The model's maps for `truth`'s image, from the cache when there.
