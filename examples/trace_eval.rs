@@ -23,8 +23,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use tricho::geometry::distance;
+use tricho::geometry::{distance, distance_to_segment};
 use tricho::segment::{default_model_path, HairModel, ProbabilityMaps};
+use tricho::synth::raster::pixels_in_box;
 use tricho::synth::truth::PhantomTruth;
 use tricho::trace::{trace_hairs, trace_maps, TraceConfig};
 use tricho::units::PixelSpacing;
@@ -134,22 +135,12 @@ fn main() -> Result<()> {
 fn truth_centrelines(truth: &PhantomTruth, width: usize, height: usize) -> Vec<f32> {
     const REACH_PX: f64 = 1.2;
     let mut map = vec![0.0f32; width * height];
-    for hair in &truth.hairs {
-        for seg in hair.centreline_px.windows(2) {
-            let steps = (distance(seg[0], seg[1]) * 2.0).ceil() as usize + 1;
-            for k in 0..=steps {
-                let t = k as f64 / steps as f64;
-                let p = [
-                    seg[0][0] + t * (seg[1][0] - seg[0][0]),
-                    seg[0][1] + t * (seg[1][1] - seg[0][1]),
-                ];
-                let (cx, cy) = ((p[0] - 0.5).round() as i64, (p[1] - 0.5).round() as i64);
-                for (u, v) in (cy - 1..=cy + 1).flat_map(|v| (cx - 1..=cx + 1).map(move |u| (u, v))) {
-                    let inside = u >= 0 && v >= 0 && (u as usize) < width && (v as usize) < height;
-                    if inside && distance([u as f64 + 0.5, v as f64 + 0.5], p) <= REACH_PX {
-                        map[v as usize * width + u as usize] = 1.0;
-                    }
-                }
+    for seg in truth.hairs.iter().flat_map(|hair| hair.centreline_px.windows(2)) {
+        let mid = [(seg[0][0] + seg[1][0]) / 2.0, (seg[0][1] + seg[1][1]) / 2.0];
+        let reach = distance(seg[0], seg[1]) / 2.0 + REACH_PX;
+        for (x, y) in pixels_in_box(width, height, mid, reach) {
+            if distance_to_segment([x as f64 + 0.5, y as f64 + 0.5], seg[0], seg[1]) <= REACH_PX {
+                map[y * width + x] = 1.0;
             }
         }
     }

@@ -16,7 +16,7 @@ use std::collections::BinaryHeap;
 use std::f64::consts::PI;
 
 use super::units;
-use crate::geometry::{distance, polyline_length};
+use crate::geometry::{angle_between, distance, polyline_length};
 use crate::probability_image::ProbabilityImage;
 
 /// Two hairs whose directions differ by less than this (radians, 10°) on one pixel are one
@@ -206,9 +206,9 @@ fn join_facing_ends(lines: Vec<Vec<[f64; 2]>>, reach: f64) -> Vec<Vec<[f64; 2]>>
         if version[a] != va || version[b] != vb {
             continue;
         }
-        let (Some(mut first), Some(mut second)) = (lines[a].take(), lines[b].take()) else {
-            continue;
-        };
+        // a line joined away had its version raised, so both lines of a current join are there
+        let mut first = lines[a].take().expect("a current join's first line");
+        let mut second = lines[b].take().expect("a current join's second line");
         if ea == 0 {
             first.reverse();
         }
@@ -251,8 +251,8 @@ fn queue_joins(
                 continue;
             }
             let gap = distance(ta, tb);
-            let facing = crate::geometry::angle_between(ua, [-ub[0], -ub[1]]) <= MAX_JOIN_TURN_RAD;
-            let along = gap < 3.0 || crate::geometry::angle_between(ua, across) <= MAX_JOIN_TURN_RAD;
+            let facing = angle_between(ua, [-ub[0], -ub[1]]) <= MAX_JOIN_TURN_RAD;
+            let along = gap < 3.0 || angle_between(ua, across) <= MAX_JOIN_TURN_RAD;
             if gap <= reach && facing && along {
                 queue.push(Reverse((gap.to_bits(), a, ea, b, eb, version[a], version[b])));
             }
