@@ -98,10 +98,8 @@ pub struct TraceConfig {
     /// in much the same direction, so they often cross at shallow angles, and two shafts
     /// crossing at 6° share their course for about ten widths (width / sin 6°), along which
     /// the skeleton loses the thinner one; a faint stretch of one shaft drops out of the mask
-    /// the same way. Against 4.0 (crossings down to 15°), `tricho eval` count |error| median /
-    /// p90 / bias 20.9 / 50.1 / +9.3 → 19.8 / 49.0 / +6.0 % on the eval phantoms (seed
-    /// 400000) and 20.1 / 43.7 / −2.9 → 17.7 / 41.0 / −4.1 % on the validation phantoms (seed
-    /// 600000); 7.0 and 16.0 gave 21.3 / 17.7 % and 19.5 / 20.1 % (README, Accuracy).
+    /// the same way. Measured against 4.0 (crossings down to 15°), 7.0 and 16.0 in the README's
+    /// Accuracy section.
     pub supported_gap_factor: f64,
     /// Such gaps up to this length (µm) are joined whatever the radii. Default 60 µm, four
     /// widths of the thinnest (vellus, 15 µm) shafts.
@@ -462,8 +460,31 @@ pub(crate) fn distance_to_background(mask: &BinaryImage) -> Vec<f64> {
         .collect()
 }
 
+/// Hand-drawn maps for the tracer's unit tests.
+#[cfg(test)]
+mod test_maps {
+    /// A map of `width × height` with value 1 within `half_width` px of each segment.
+    pub(super) fn lines_map(
+        width: usize,
+        height: usize,
+        segments: &[([f64; 2], [f64; 2])],
+        half_width: f64,
+    ) -> Vec<f32> {
+        (0..width * height)
+            .map(|i| {
+                let p = [(i % width) as f64 + 0.5, (i / width) as f64 + 0.5];
+                let near = segments
+                    .iter()
+                    .any(|&(a, b)| crate::geometry::distance_to_segment(p, a, b) <= half_width);
+                f32::from(u8::from(near))
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::test_maps::lines_map;
     use super::*;
 
     fn bar_map(width: usize, height: usize, rows: std::ops::Range<usize>, cols: std::ops::Range<usize>) -> Vec<f32> {
@@ -557,31 +578,16 @@ mod tests {
         assert!(hairs[0].touches_border);
     }
 
-    /// A hair map of straight shafts, each `(from, to, width_px)`.
-    fn shafts_map(width: usize, height: usize, shafts: &[([f64; 2], [f64; 2], f64)]) -> Vec<f32> {
-        (0..width * height)
-            .map(|i| {
-                let p = [(i % width) as f64 + 0.5, (i / width) as f64 + 0.5];
-                let on = shafts
-                    .iter()
-                    .any(|&(a, b, w)| crate::geometry::distance_to_segment(p, a, b) <= w / 2.0);
-                f32::from(u8::from(on))
-            })
-            .collect()
-    }
-
     #[test]
     fn a_thin_hair_crossing_a_thick_one_at_a_shallow_angle_is_one_hair() {
         // A 4-px hair crosses a 12-px one at 7°: they share their course for about 130 px,
         // eleven widths of the thin hair, where the skeleton loses it.
         let (width, height) = (400, 60);
         let angle = 7f64.to_radians();
-        let thin = (
-            [10.0, 30.0 - 190.0 * angle.tan()],
-            [390.0, 30.0 + 190.0 * angle.tan()],
-            4.0,
-        );
-        let map = shafts_map(width, height, &[([0.0, 30.0], [400.0, 30.0], 12.0), thin]);
+        let thin = ([10.0, 30.0 - 190.0 * angle.tan()], [390.0, 30.0 + 190.0 * angle.tan()]);
+        let thick = lines_map(width, height, &[([0.0, 30.0], [400.0, 30.0])], 6.0);
+        let thin = lines_map(width, height, &[thin], 2.0);
+        let map: Vec<f32> = thick.iter().zip(&thin).map(|(a, b)| a.max(*b)).collect();
         let hairs = trace_hairs(&map, None, None, width, height, &TraceConfig::default()).unwrap();
         assert_eq!(
             hairs.len(),

@@ -528,23 +528,7 @@ impl Tracker<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A map of `width × height` with value 1 within `half_width` px of each segment.
-    fn lines_map(width: usize, height: usize, segments: &[([f64; 2], [f64; 2])], half_width: f64) -> Vec<f32> {
-        (0..width * height)
-            .map(|i| {
-                let p = [(i % width) as f64 + 0.5, (i / width) as f64 + 0.5];
-                let near = segments
-                    .iter()
-                    .any(|&(a, b)| crate::geometry::distance_to_segment(p, a, b) <= half_width);
-                if near {
-                    1.0
-                } else {
-                    0.0
-                }
-            })
-            .collect()
-    }
+    use crate::trace::test_maps::lines_map;
 
     /// End points and lengths of the traces.
     fn ends(hairs: &[Vec<[f64; 2]>]) -> Vec<([f64; 2], [f64; 2], f64)> {
