@@ -48,6 +48,12 @@ pub struct MatchConfig {
     /// end. Default 100 µm, chosen on the 30 validation pairs of seed 700000 among 100, 150,
     /// 250 and 400 µm and off. Needs a calibrated photo; off without one.
     pub min_evidence_run_um: f64,
+    /// A hair traced at one visit only, and not in the other visit's segmentation, is seen in
+    /// the other *photo* when its shaft's contrast there reaches this fraction of the contrast
+    /// the linked hairs keep between the photos (see [`super::photo_evidence`]). Default 0.4,
+    /// chosen on the 30 validation pairs of seed 700000 among 0.3, 0.4 and 0.5 and off;
+    /// `None` switches the photo reading off.
+    pub min_photo_contrast: Option<f64>,
 }
 
 impl Default for MatchConfig {
@@ -58,6 +64,7 @@ impl Default for MatchConfig {
             slack_px: 1.0,
             evidence_threshold: 0.5,
             min_evidence_run_um: 100.0,
+            min_photo_contrast: Some(0.4),
         }
     }
 }
@@ -99,11 +106,17 @@ pub struct HairMatching {
     pub baseline_piece_ids: Vec<u32>,
     /// Unpaired follow-up hairs lying along a paired baseline hair.
     pub followup_piece_ids: Vec<u32>,
-    /// Baseline hairs traced only at baseline but visible in the follow-up segmentation
-    /// (persisting, untraced at follow-up).
+    /// Baseline hairs traced only at baseline but visible in the follow-up segmentation or
+    /// photo (persisting, untraced at follow-up).
     pub untraced_at_followup_ids: Vec<u32>,
-    /// Follow-up hairs traced only at follow-up but visible in the baseline segmentation.
+    /// Follow-up hairs traced only at follow-up but visible in the baseline segmentation or
+    /// photo.
     pub untraced_at_baseline_ids: Vec<u32>,
+    /// Of [`Self::untraced_at_followup_ids`], those seen in the follow-up photo only, not in
+    /// its segmentation.
+    pub followup_photo_only_ids: Vec<u32>,
+    /// Of [`Self::untraced_at_baseline_ids`], those seen in the baseline photo only.
+    pub baseline_photo_only_ids: Vec<u32>,
 }
 
 /// A hair taking part in the matching: its centreline in baseline pixels.

@@ -5,12 +5,15 @@
 //! [`crate::analyze::analyze_scan`]) and chains the stages, each its own module:
 //! [`mod@register`] (follow-up → baseline similarity from the traced centrelines),
 //! [`field`] (the common field), [`matching`] (persisting / new / lost hairs, width change,
-//! class transitions) and [`response`] (changes, interval, flags, category).
+//! class transitions; a hair traced at one visit only is looked for in the other visit's
+//! segmentation, [`evidence`], and photo, [`photo_evidence`]) and [`response`] (changes,
+//! interval, flags, category).
 
 pub mod evidence;
 pub mod fft;
 pub mod field;
 pub mod matching;
+pub mod photo_evidence;
 pub mod register;
 pub mod response;
 pub mod texture;
@@ -24,10 +27,11 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::analyze::ImageAnalysis;
-use crate::measure::{compute_metrics, HairClass, ImageMetrics, MeasureConfig, MeasuredHair};
+use crate::measure::{compute_metrics, HairClass, ImageMetrics, MeasureConfig, MeasuredHair, PhotoPixels};
 use crate::units::{Micrometres, PixelSpacing};
 use field::{CommonField, CommonFieldRecord};
 use matching::{match_hairs, Candidate, HairMatching, MatchConfig};
+use photo_evidence::PhotoPair;
 use register::{register, RegisterConfig, RegisterError, Registration, VisitLines};
 use response::{
     categorise, interval_days, visit_flags, Change, ClassTransition, ComparisonFlag, IntervalSource, Response,
@@ -64,8 +68,12 @@ pub struct MatchingSummary {
     pub linked: usize,
     /// Persisting hairs traced at follow-up only (seen in the baseline segmentation).
     pub untraced_at_baseline: usize,
-    /// Persisting hairs traced at baseline only (seen in the follow-up segmentation).
+    /// Persisting hairs traced at baseline only (seen in the follow-up segmentation or photo).
     pub untraced_at_followup: usize,
+    /// Of `untraced_at_baseline`, those seen in the baseline photo only, not its segmentation.
+    pub untraced_at_baseline_photo_only: usize,
+    /// Of `untraced_at_followup`, those seen in the follow-up photo only.
+    pub untraced_at_followup_photo_only: usize,
     /// Hairs only at follow-up.
     pub new: usize,
     /// Hairs only at baseline.
@@ -202,6 +210,9 @@ pub fn compare_visits(
         &registration,
         &config.matching,
     );
+    if let Some(min_contrast) = config.matching.min_photo_contrast {
+        look_in_photos(&mut matching, baseline, followup, photos, &registration, min_contrast);
+    }
 
     let included_b: Vec<u32> = matching
         .links
@@ -363,6 +374,74 @@ fn look_for_evidence(
     matching.untraced_at_baseline_ids = seen_b;
 }
 
+/// Moves lost and new hairs that the other visit's *photo* shows along their mapped centreline
+/// (see [`photo_evidence`]; judged against the linked hairs) to the untraced-persisting lists.
+fn look_in_photos(
+    matching: &mut HairMatching,
+    baseline: &ImageAnalysis,
+    followup: &ImageAnalysis,
+    photos: (&RgbImage, &RgbImage),
+    registration: &Registration,
+    min_contrast: f64,
+) {
+    let to_baseline = registration.followup_to_baseline;
+    let (photo_b, photo_f) = (PhotoPixels::new(photos.0, 1.0), PhotoPixels::new(photos.1, 1.0));
+    let towards_followup = PhotoPair {
+        own: &photo_b,
+        other: &photo_f,
+        own_to_other: to_baseline.inverse(),
+        tolerance_px: registration.tolerance_px / registration.scale.max(1e-9),
+    };
+    let towards_baseline = PhotoPair {
+        own: &photo_f,
+        other: &photo_b,
+        own_to_other: to_baseline,
+        tolerance_px: registration.tolerance_px,
+    };
+    let linked_b: Vec<u32> = matching.links.iter().map(|l| l.baseline_id).collect();
+    let linked_f: Vec<u32> = matching.links.iter().map(|l| l.followup_id).collect();
+    let lost = std::mem::take(&mut matching.lost_ids);
+    let (seen_f, lost) = seen_in_photo(&towards_followup, &baseline.hairs, &linked_b, lost, min_contrast);
+    matching.lost_ids = lost;
+    matching.untraced_at_followup_ids.extend(&seen_f);
+    matching.followup_photo_only_ids = seen_f;
+    let new = std::mem::take(&mut matching.new_ids);
+    let (seen_b, new) = seen_in_photo(&towards_baseline, &followup.hairs, &linked_f, new, min_contrast);
+    matching.new_ids = new;
+    matching.untraced_at_baseline_ids.extend(&seen_b);
+    matching.baseline_photo_only_ids = seen_b;
+}
+
+/// Splits `unpaired` (ids of `hairs`) into those the pair's other photo shows (relative
+/// contrast ≥ `min_contrast` × the `linked` hairs' median) and the rest; all unseen when the
+/// linked hairs give no yardstick.
+fn seen_in_photo(
+    pair: &PhotoPair,
+    hairs: &[MeasuredHair],
+    linked: &[u32],
+    unpaired: Vec<u32>,
+    min_contrast: f64,
+) -> (Vec<u32>, Vec<u32>) {
+    fn shaft(h: &MeasuredHair) -> photo_evidence::Shaft<'_> {
+        photo_evidence::Shaft {
+            line: &h.centreline_px,
+            half_width_px: h.width_px.map_or(1.0, |w| w / 2.0),
+        }
+    }
+    let linked_shafts: Vec<photo_evidence::Shaft> =
+        hairs.iter().filter(|h| linked.contains(&h.id)).map(shaft).collect();
+    let Some(yardstick) = photo_evidence::linked_yardstick(pair, &linked_shafts) else {
+        return (Vec::new(), unpaired);
+    };
+    unpaired.into_iter().partition(|id| {
+        hairs
+            .iter()
+            .find(|h| h.id == *id)
+            .and_then(|h| pair.relative_contrast(shaft(h)))
+            .is_some_and(|c| c >= min_contrast * yardstick)
+    })
+}
+
 /// The counted hairs of one visit with any part in the common field, mapped into the
 /// baseline frame; a hair counts there with at least `min_len_px` (baseline px) inside
 /// (uncalibrated: any part).
@@ -433,6 +512,8 @@ fn summarise(matching: &HairMatching) -> MatchingSummary {
         linked: matching.links.len(),
         untraced_at_baseline: matching.untraced_at_baseline_ids.len(),
         untraced_at_followup: matching.untraced_at_followup_ids.len(),
+        untraced_at_baseline_photo_only: matching.baseline_photo_only_ids.len(),
+        untraced_at_followup_photo_only: matching.followup_photo_only_ids.len(),
         new: matching.new_ids.len(),
         lost: matching.lost_ids.len(),
         baseline_pieces: matching.baseline_piece_ids.len(),

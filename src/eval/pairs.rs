@@ -121,6 +121,15 @@ pub struct PairSummary {
     pub independent_abs_error_pp_p95: Option<f64>,
     /// Independent: mean signed error (pp).
     pub independent_error_pp_mean: Option<f64>,
+    /// No-change reference (every pair called 0 %): median |density-change error| (pp), i.e.
+    /// the median size of the true changes — what a method must beat to see any change.
+    pub no_change_abs_error_pp_median: Option<f64>,
+    /// No-change reference: 90th percentile.
+    pub no_change_abs_error_pp_p90: Option<f64>,
+    /// No-change reference: 95th percentile.
+    pub no_change_abs_error_pp_p95: Option<f64>,
+    /// No-change reference: mean signed error (pp), minus the mean true change.
+    pub no_change_error_pp_mean: Option<f64>,
     /// Median time of registration + matching + response (ms).
     pub compare_ms_median: Option<f64>,
     /// Every pair.
@@ -312,6 +321,7 @@ pub fn summarise_pairs(scores: Vec<PairScore>) -> PairSummary {
     let matched = errors(|s| s.matched_density_change_pct);
     let categorised_matched = errors(|s| s.matched_density_change_pct.filter(|_| is_categorised(s)));
     let independent = errors(|s| s.independent_density_change_pct);
+    let no_change = errors(|s| s.true_density_change_pct.map(|_| 0.0));
     let abs = |v: &[f64]| v.iter().map(|e| e.abs()).collect::<Vec<f64>>();
     let mean = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
     let (identified, correct, identifiable, linked) = scores.iter().fold((0, 0, 0, 0), |acc, s| {
@@ -349,6 +359,10 @@ pub fn summarise_pairs(scores: Vec<PairScore>) -> PairSummary {
         independent_abs_error_pp_p90: percentile(&abs(&independent), 0.9),
         independent_abs_error_pp_p95: percentile(&abs(&independent), 0.95),
         independent_error_pp_mean: mean(&independent),
+        no_change_abs_error_pp_median: percentile(&abs(&no_change), 0.5),
+        no_change_abs_error_pp_p90: percentile(&abs(&no_change), 0.9),
+        no_change_abs_error_pp_p95: percentile(&abs(&no_change), 0.95),
+        no_change_error_pp_mean: mean(&no_change),
         compare_ms_median: percentile(&times, 0.5),
         scores,
     }
@@ -382,22 +396,39 @@ pub fn markdown_pairs_report(summary: &PairSummary) -> String {
         "| density change (pp vs truth on the common field) | \\|error\\| median | \\|error\\| p90 | \\|error\\| p95 | mean error |"
     );
     let _ = writeln!(out, "| --- | --- | --- | --- | --- |");
-    let _ = writeln!(
-        out,
-        "| registered + matched (`tricho compare`) | {} | {} | {} | {} |",
-        f(summary.matched_abs_error_pp_median, 2),
-        f(summary.matched_abs_error_pp_p90, 2),
-        f(summary.matched_abs_error_pp_p95, 2),
-        f(summary.matched_error_pp_mean, 2),
-    );
-    let _ = writeln!(
-        out,
-        "| independent (two whole-image analyses) | {} | {} | {} | {} |",
-        f(summary.independent_abs_error_pp_median, 2),
-        f(summary.independent_abs_error_pp_p90, 2),
-        f(summary.independent_abs_error_pp_p95, 2),
-        f(summary.independent_error_pp_mean, 2),
-    );
+    let rows = [
+        (
+            "registered + matched (`tricho compare`)",
+            [
+                summary.matched_abs_error_pp_median,
+                summary.matched_abs_error_pp_p90,
+                summary.matched_abs_error_pp_p95,
+                summary.matched_error_pp_mean,
+            ],
+        ),
+        (
+            "independent (two whole-image analyses)",
+            [
+                summary.independent_abs_error_pp_median,
+                summary.independent_abs_error_pp_p90,
+                summary.independent_abs_error_pp_p95,
+                summary.independent_error_pp_mean,
+            ],
+        ),
+        (
+            "no-change reference (every pair called 0 %)",
+            [
+                summary.no_change_abs_error_pp_median,
+                summary.no_change_abs_error_pp_p90,
+                summary.no_change_abs_error_pp_p95,
+                summary.no_change_error_pp_mean,
+            ],
+        ),
+    ];
+    for (label, values) in rows {
+        let cells: Vec<String> = values.iter().map(|&v| f(v, 2)).collect();
+        let _ = writeln!(out, "| {label} | {} |", cells.join(" | "));
+    }
     let _ = writeln!(out);
     let _ = writeln!(
         out,
@@ -451,5 +482,15 @@ mod tests {
         let p95 = summary.categorised_abs_error_pp_p95.unwrap();
         assert!((p95 - 2.9).abs() < 1e-9, "{p95}");
         assert!(summary.matched_abs_error_pp_p95.unwrap() > 70.0);
+    }
+
+    #[test]
+    fn the_no_change_reference_scores_the_size_of_the_true_changes() {
+        let mut shrinking = score(0.0, ResponseCategory::Worsened);
+        shrinking.true_density_change_pct = Some(-30.0);
+        let summary = summarise_pairs(vec![score(5.0, ResponseCategory::Improved), shrinking]);
+        // true changes +10 % and −30 %: called 0 %, the errors are −10 and +30 pp
+        assert_eq!(summary.no_change_abs_error_pp_median, Some(20.0));
+        assert_eq!(summary.no_change_error_pp_mean, Some(10.0));
     }
 }

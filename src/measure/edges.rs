@@ -42,7 +42,7 @@ impl<'a> PhotoPixels<'a> {
 
     /// Bilinear colour (0–1) at photo position (x, y), pixel (i, j) covering [i, i+1) ×
     /// [j, j+1) as on the maps; `None` outside the photo.
-    fn colour(&self, x: f64, y: f64) -> Option<[f64; 3]> {
+    pub(crate) fn colour(&self, x: f64, y: f64) -> Option<[f64; 3]> {
         let taps = bilinear_taps(x, y, self.width, self.height)?;
         let mut colour = [0.0; 3];
         for (pixel, weight) in taps {

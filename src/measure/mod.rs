@@ -12,7 +12,7 @@ mod metrics;
 mod profile;
 mod proximity;
 mod stations;
-mod stats;
+pub(crate) mod stats;
 mod width;
 
 use thiserror::Error;

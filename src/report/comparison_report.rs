@@ -139,6 +139,16 @@ pub struct MatchingRecord {
     pub new_ids: Vec<u32>,
     /// Ids of the lost baseline hairs.
     pub lost_ids: Vec<u32>,
+    /// Ids of the follow-up hairs traced at follow-up only but seen in the baseline's
+    /// segmentation or photo (persisting).
+    pub untraced_at_baseline_ids: Vec<u32>,
+    /// Ids of the baseline hairs traced at baseline only but seen in the follow-up's
+    /// segmentation or photo (persisting).
+    pub untraced_at_followup_ids: Vec<u32>,
+    /// Of `untraced_at_baseline_ids`, those seen in the baseline photo only.
+    pub baseline_photo_only_ids: Vec<u32>,
+    /// Of `untraced_at_followup_ids`, those seen in the follow-up photo only.
+    pub followup_photo_only_ids: Vec<u32>,
 }
 
 /// Per-visit metrics on the common field.
@@ -215,6 +225,10 @@ impl ComparisonReport {
                 links: comparison.matching.links.clone(),
                 new_ids: comparison.matching.new_ids.clone(),
                 lost_ids: comparison.matching.lost_ids.clone(),
+                untraced_at_baseline_ids: comparison.matching.untraced_at_baseline_ids.clone(),
+                untraced_at_followup_ids: comparison.matching.untraced_at_followup_ids.clone(),
+                baseline_photo_only_ids: comparison.matching.baseline_photo_only_ids.clone(),
+                followup_photo_only_ids: comparison.matching.followup_photo_only_ids.clone(),
             },
             common_field_metrics: CommonFieldMetrics {
                 baseline: comparison.baseline.clone(),
