@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::glare::Glare;
 use super::transform::Similarity;
 use crate::quality::FieldMask;
 
@@ -22,6 +23,16 @@ pub struct CommonField {
     pub baseline_area_px: u64,
 }
 
+/// Whether the row-major `width × height` `mask` is set at position `(x, y)` (px, continuous);
+/// `false` outside it.
+pub(crate) fn mask_at(mask: &[bool], width: u32, height: u32, x: f64, y: f64) -> bool {
+    x >= 0.0
+        && y >= 0.0
+        && x < f64::from(width)
+        && y < f64::from(height)
+        && mask[y as usize * width as usize + x as usize]
+}
+
 /// Areas of the common field, for the report.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct CommonFieldRecord {
@@ -31,6 +42,8 @@ pub struct CommonFieldRecord {
     pub area_mm2: Option<f64>,
     /// Common field area over the baseline field area.
     pub overlap_fraction: f64,
+    /// Baseline pixels of both visits' scalp left out because glare hid them at either visit.
+    pub glare_excluded_px: u64,
 }
 
 impl CommonField {
@@ -67,13 +80,33 @@ impl CommonField {
         }
     }
 
+    /// The field without the pixels under glare at either visit (`glare.0` on the baseline,
+    /// `glare.1` on the follow-up, reached through `followup_to_baseline`); returns it and the
+    /// number of pixels taken out.
+    pub fn without_glare(mut self, glare: (&Glare, &Glare), followup_to_baseline: &Similarity) -> (Self, u64) {
+        let to_followup = followup_to_baseline.inverse();
+        let mut removed = 0;
+        for (i, inside) in self.mask.iter_mut().enumerate() {
+            if !*inside {
+                continue;
+            }
+            let (x, y) = (
+                (i % self.width as usize) as f64 + 0.5,
+                (i / self.width as usize) as f64 + 0.5,
+            );
+            let q = to_followup.apply([x, y]);
+            if glare.0.covers(x, y) || glare.1.covers(q[0], q[1]) {
+                *inside = false;
+                removed += 1;
+            }
+        }
+        self.area_px -= removed;
+        (self, removed)
+    }
+
     /// Whether baseline position `(x, y)` (px, continuous) is in the common field.
     pub fn contains(&self, x: f64, y: f64) -> bool {
-        x >= 0.0
-            && y >= 0.0
-            && x < f64::from(self.width)
-            && y < f64::from(self.height)
-            && self.mask[y as usize * self.width as usize + x as usize]
+        mask_at(&self.mask, self.width, self.height, x, y)
     }
 
     /// Common area over the baseline field area (0 when the baseline field is empty).
@@ -108,6 +141,28 @@ impl CommonField {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn glare_at_either_visit_is_left_out() {
+        let field = FieldMask::full(100, 50);
+        let shift = Similarity::from_params(1.0, 0.0, 10.0, 0.0);
+        let common = CommonField::new(&field, &field, &shift);
+        let area = common.area_px;
+        let glare = |x0: u32, x1: u32| Glare {
+            width: 100,
+            height: 50,
+            mask: (0..100 * 50).map(|i| (x0..x1).contains(&(i % 100))).collect(),
+        };
+        let none = glare(0, 0);
+        // baseline columns 20..30 under glare at baseline; follow-up columns 60..70 (baseline
+        // columns 70..80) under glare at follow-up
+        let (left, removed) = common.without_glare((&glare(20, 30), &glare(60, 70)), &shift);
+        assert_eq!(removed, 2 * 10 * 50);
+        assert_eq!(left.area_px, area - removed);
+        assert!(!left.contains(25.5, 10.5) && !left.contains(75.5, 10.5) && left.contains(50.5, 10.5));
+        let (unchanged, removed) = left.clone().without_glare((&none, &none), &shift);
+        assert_eq!((unchanged, removed), (left, 0));
+    }
 
     #[test]
     fn a_half_frame_shift_leaves_half_the_field() {

@@ -12,6 +12,7 @@
 pub mod evidence;
 pub mod fft;
 pub mod field;
+pub mod glare;
 pub mod matching;
 pub mod photo_evidence;
 pub mod register;
@@ -30,6 +31,7 @@ use crate::analyze::ImageAnalysis;
 use crate::measure::{compute_metrics, HairClass, ImageMetrics, MeasureConfig, MeasuredHair, PhotoPixels};
 use crate::units::{Micrometres, PixelSpacing};
 use field::{CommonField, CommonFieldRecord};
+use glare::Glare;
 use matching::{match_hairs, Candidate, HairMatching, MatchConfig};
 use photo_evidence::PhotoPair;
 use register::{register, RegisterConfig, RegisterError, Registration, VisitLines};
@@ -40,14 +42,28 @@ use response::{
 pub use transform::Similarity;
 
 /// Every setting of a comparison. Defaults are documented per field of each part.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CompareConfig {
     /// Registration.
     pub register: RegisterConfig,
+    /// Leave the areas under glare at either visit out of the common field (see [`glare`]).
+    /// Default true.
+    pub exclude_glare: bool,
     /// Hair-to-hair matching.
     pub matching: MatchConfig,
     /// Response: interval, flags, category thresholds.
     pub response: ResponseConfig,
+}
+
+impl Default for CompareConfig {
+    fn default() -> Self {
+        Self {
+            register: RegisterConfig::default(),
+            exclude_glare: true,
+            matching: MatchConfig::default(),
+            response: ResponseConfig::default(),
+        }
+    }
 }
 
 /// Why two visits could not be compared.
@@ -196,6 +212,13 @@ pub fn compare_visits(
     )?;
     let to_baseline = registration.followup_to_baseline;
     let common = CommonField::new(&baseline.field, &followup.field, &to_baseline);
+    let (common, glare_excluded_px) = if config.exclude_glare {
+        let glare_b = Glare::find(photos.0, spacing_b);
+        let glare_f = Glare::find(photos.1, spacing_f);
+        common.without_glare((&glare_b, &glare_f), &to_baseline)
+    } else {
+        (common, 0)
+    };
     // a hair counts in the common field with ≥ min_counted_length_um of it inside (baseline px)
     let min_len_px = spacing_b.map(|s| s.to_px(Micrometres(measure.min_counted_length_um)).0);
     let cand_b = candidates(&baseline.hairs, &Similarity::IDENTITY, &common, min_len_px);
@@ -308,6 +331,7 @@ pub fn compare_visits(
         area_px: common.area_px,
         area_mm2: spacing_b.map(|s| area_mm2(s, common.area_px)),
         overlap_fraction: common.overlap_fraction(),
+        glare_excluded_px,
     };
     Ok(Comparison {
         registration,

@@ -32,7 +32,7 @@ const FOCUS_PERCENTILE: f64 = 0.95;
 const MIN_EDGE_PIXELS: usize = 200;
 /// Luma (grey levels) at or above which a pixel is clipped white: JPEG keeps clipped areas
 /// within ~5 levels of 255.
-const CLIPPED_WHITE_LUMA: f32 = 250.0;
+pub(crate) const CLIPPED_WHITE_LUMA: f32 = 250.0;
 /// Luma at or below which a pixel is clipped black.
 const CLIPPED_BLACK_LUMA: f32 = 5.0;
 /// Share of the field clipped white that flags over-exposure: 5 % of the field lost is as much

@@ -8,6 +8,7 @@
 //! exposure over the scalp pixels only. Skin-marker ink is on the skin: it stays scalp.
 
 mod assess;
+pub(crate) use assess::CLIPPED_WHITE_LUMA;
 mod bands;
 mod graphics;
 pub(crate) mod raster;

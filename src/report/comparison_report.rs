@@ -125,6 +125,9 @@ pub struct RegistrationRecord {
     pub common_area_px: u64,
     /// Common field area (mm²), if calibrated.
     pub common_area_mm2: Option<f64>,
+    /// Baseline pixels seen as scalp at both visits but left out of the common field because
+    /// glare hid them at either visit.
+    pub glare_excluded_px: u64,
 }
 
 /// The matching: counts, then hair by hair.
@@ -219,6 +222,7 @@ impl ComparisonReport {
                 overlap_fraction: common.overlap_fraction,
                 common_area_px: common.area_px,
                 common_area_mm2: common.area_mm2,
+                glare_excluded_px: common.glare_excluded_px,
             },
             matching: MatchingRecord {
                 summary: comparison.summary.clone(),

@@ -1,0 +1,102 @@
+//! Glare between the visits: where a photo is clipped white over an area (a reflection off the
+//! immersion fluid or the skin, an overexposed patch), no hair can be seen under it. That part
+//! of the frame is left out of the common field, or a hair hidden there at one visit would be
+//! counted as lost or gained.
+//!
+//! Rule: pixels whose luma is clipped (≥ [`CLIPPED_WHITE_LUMA`], as for the quality check's
+//! over-exposure) are opened by a square of
+//! 2 × [`OPENING_RADIUS_UM`] + 1 px, which removes the clipped lines of glossy hair highlights
+//! (at most a third of a 120 µm shaft, 40 µm) and keeps areas; what stays is grown by
+//! [`MARGIN_UM`], the soft rim where the glare still drowns a hair's contrast.
+
+use image::RgbImage;
+
+use super::field::mask_at;
+
+use crate::quality::raster::{dilate, erode, luma};
+use crate::quality::CLIPPED_WHITE_LUMA;
+use crate::units::PixelSpacing;
+
+/// Half the width (µm) of the narrowest clipped area that counts as glare.
+pub const OPENING_RADIUS_UM: f64 = 25.0;
+/// Margin (µm) added around each glare area.
+pub const MARGIN_UM: f64 = 25.0;
+/// Spacing assumed for an uncalibrated photo (µm per px): the model's.
+const UNCALIBRATED_UM_PER_PX: f64 = 5.0;
+
+/// The pixels of one photo where glare hides the skin.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Glare {
+    /// Photo width (px).
+    pub width: u32,
+    /// Photo height (px).
+    pub height: u32,
+    /// Row-major, `true` under glare.
+    pub mask: Vec<bool>,
+}
+
+impl Glare {
+    /// The glare areas of `photo` (see the module docs), sized by its `spacing`.
+    pub fn find(photo: &RgbImage, spacing: Option<PixelSpacing>) -> Self {
+        let (width, height) = (photo.width() as usize, photo.height() as usize);
+        let um_per_px = spacing.map_or(UNCALIBRATED_UM_PER_PX, |s| s.um_per_px);
+        let radius = |um: f64| (um / um_per_px).ceil().max(1.0) as usize;
+        let clipped: Vec<bool> = photo.pixels().map(|p| luma(p.0) >= CLIPPED_WHITE_LUMA).collect();
+        let mask = if clipped.iter().any(|&c| c) {
+            let r = radius(OPENING_RADIUS_UM);
+            let opened = dilate(&erode(&clipped, width, height, r), width, height, r);
+            dilate(&opened, width, height, radius(MARGIN_UM))
+        } else {
+            clipped
+        };
+        Self {
+            width: photo.width(),
+            height: photo.height(),
+            mask,
+        }
+    }
+
+    /// Whether photo position `(x, y)` (px, continuous) lies under glare; `false` outside.
+    pub fn covers(&self, x: f64, y: f64) -> bool {
+        mask_at(&self.mask, self.width, self.height, x, y)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::Rgb;
+
+    /// Skin 200 × 100 at 5 µm/px with a clipped disc of radius 15 px (150 µm across) at
+    /// (50, 50) and a clipped line 4 px (20 µm) wide along row 50 from x = 120 on: a hair's
+    /// glossy highlight.
+    fn photo() -> RgbImage {
+        RgbImage::from_fn(200, 100, |x, y| {
+            let (fx, fy) = (f64::from(x), f64::from(y));
+            let disc = (fx - 50.0).hypot(fy - 50.0) < 15.0;
+            let line = x >= 120 && (48..52).contains(&y);
+            if disc || line {
+                Rgb([255, 255, 255])
+            } else {
+                Rgb([190, 150, 130])
+            }
+        })
+    }
+
+    #[test]
+    fn a_clipped_area_and_its_rim_are_glare_but_a_highlight_line_is_not() {
+        let glare = Glare::find(&photo(), PixelSpacing::new(5.0));
+        assert!(glare.covers(50.0, 50.0));
+        // the disc's rim grown by 25 µm (5 px)
+        assert!(glare.covers(50.0, 50.0 + 18.0));
+        assert!(!glare.covers(50.0, 50.0 + 25.0));
+        assert!(!glare.covers(160.0, 50.0), "highlight line");
+        assert!(!glare.covers(-1.0, 50.0));
+    }
+
+    #[test]
+    fn a_photo_without_clipped_pixels_has_no_glare() {
+        let skin = RgbImage::from_pixel(40, 30, Rgb([190, 150, 130]));
+        assert!(Glare::find(&skin, None).mask.iter().all(|&g| !g));
+    }
+}
