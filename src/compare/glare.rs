@@ -42,12 +42,13 @@ impl Glare {
         let um_per_px = spacing.map_or(UNCALIBRATED_UM_PER_PX, |s| s.um_per_px);
         let radius = |um: f64| (um / um_per_px).ceil().max(1.0) as usize;
         let clipped: Vec<bool> = photo.pixels().map(|p| luma(p.0) >= CLIPPED_WHITE_LUMA).collect();
-        let mask = if clipped.iter().any(|&c| c) {
-            let r = radius(OPENING_RADIUS_UM);
+        let r = radius(OPENING_RADIUS_UM);
+        // fewer clipped pixels than the opening's square: no area can survive it
+        let mask = if clipped.iter().filter(|&&c| c).count() >= (2 * r + 1).pow(2) {
             let opened = dilate(&erode(&clipped, width, height, r), width, height, r);
             dilate(&opened, width, height, radius(MARGIN_UM))
         } else {
-            clipped
+            vec![false; clipped.len()]
         };
         Self {
             width: photo.width(),
