@@ -4,9 +4,10 @@
 # training 100000+, validation 200000+, test 300000+ and `scripts/eval.sh` 400000 seeds) at
 # the renderer's default sizes and scales, runs `tricho eval-pairs` on them and prints the
 # Markdown tables (registration, hair links, density change registered+matched vs
-# independent); JSON in out/eval_pairs/eval_pairs.json. The 95th percentile of the
-# registered+matched |density-change error| over the pairs given a response category (the
-# "Repeatability" line) is the repeatability `tricho compare` states.
+# independent vs calling every pair "no change"); JSON in out/eval_pairs/eval_pairs.json.
+# The 95th percentile of the registered+matched |density-change error| over the pairs given
+# a response category (the "Repeatability" line) is the repeatability `tricho compare`
+# states.
 #
 #   bash scripts/eval_pairs.sh            # N=30 SEED=500000
 #   N=60 SEED=600000 bash scripts/eval_pairs.sh
