@@ -21,6 +21,8 @@ pub struct CommonField {
     pub area_px: u64,
     /// Scalp pixels of the baseline field.
     pub baseline_area_px: u64,
+    /// Pixels scalp in both visits but left out because glare hid them at either visit.
+    pub glare_excluded_px: u64,
 }
 
 /// Whether the row-major `width × height` `mask` is set at position `(x, y)` (px, continuous);
@@ -48,24 +50,37 @@ pub struct CommonFieldRecord {
 
 impl CommonField {
     /// The baseline pixels that are scalp in `baseline` and whose image under the inverse of
-    /// `followup_to_baseline` is scalp in `followup`.
-    pub fn new(baseline: &FieldMask, followup: &FieldMask, followup_to_baseline: &Similarity) -> Self {
+    /// `followup_to_baseline` is scalp in `followup`, less those under `glare` at either visit
+    /// (`glare.0` on the baseline, `glare.1` on the follow-up), which are counted in
+    /// [`Self::glare_excluded_px`].
+    pub fn new(
+        baseline: &FieldMask,
+        followup: &FieldMask,
+        followup_to_baseline: &Similarity,
+        glare: Option<(&Glare, &Glare)>,
+    ) -> Self {
         let to_followup = followup_to_baseline.inverse();
         let (w, h) = (baseline.width, baseline.height);
         let mut mask = vec![false; w as usize * h as usize];
-        let mut area_px = 0;
+        let (mut area_px, mut glare_excluded_px) = (0, 0);
         for y in 0..h {
             for x in 0..w {
                 if !baseline.is_scalp(x, y) {
                     continue;
                 }
-                let q = to_followup.apply([f64::from(x) + 0.5, f64::from(y) + 0.5]);
+                let p = [f64::from(x) + 0.5, f64::from(y) + 0.5];
+                let q = to_followup.apply(p);
                 let inside = q[0] >= 0.0
                     && q[1] >= 0.0
                     && q[0] < f64::from(followup.width)
                     && q[1] < f64::from(followup.height)
                     && followup.is_scalp(q[0] as u32, q[1] as u32);
-                if inside {
+                if !inside {
+                    continue;
+                }
+                if glare.is_some_and(|(b, f)| b.covers(p[0], p[1]) || f.covers(q[0], q[1])) {
+                    glare_excluded_px += 1;
+                } else {
                     mask[(y * w + x) as usize] = true;
                     area_px += 1;
                 }
@@ -77,31 +92,8 @@ impl CommonField {
             mask,
             area_px,
             baseline_area_px: baseline.scalp_pixels,
+            glare_excluded_px,
         }
-    }
-
-    /// The field without the pixels under glare at either visit (`glare.0` on the baseline,
-    /// `glare.1` on the follow-up, reached through `followup_to_baseline`); returns it and the
-    /// number of pixels taken out.
-    pub fn without_glare(mut self, glare: (&Glare, &Glare), followup_to_baseline: &Similarity) -> (Self, u64) {
-        let to_followup = followup_to_baseline.inverse();
-        let mut removed = 0;
-        for (i, inside) in self.mask.iter_mut().enumerate() {
-            if !*inside {
-                continue;
-            }
-            let (x, y) = (
-                (i % self.width as usize) as f64 + 0.5,
-                (i / self.width as usize) as f64 + 0.5,
-            );
-            let q = to_followup.apply([x, y]);
-            if glare.0.covers(x, y) || glare.1.covers(q[0], q[1]) {
-                *inside = false;
-                removed += 1;
-            }
-        }
-        self.area_px -= removed;
-        (self, removed)
     }
 
     /// Whether baseline position `(x, y)` (px, continuous) is in the common field.
@@ -146,7 +138,7 @@ mod tests {
     fn glare_at_either_visit_is_left_out() {
         let field = FieldMask::full(100, 50);
         let shift = Similarity::from_params(1.0, 0.0, 10.0, 0.0);
-        let common = CommonField::new(&field, &field, &shift);
+        let common = CommonField::new(&field, &field, &shift, None);
         let area = common.area_px;
         let glare = |x0: u32, x1: u32| Glare {
             width: 100,
@@ -156,19 +148,20 @@ mod tests {
         let none = glare(0, 0);
         // baseline columns 20..30 under glare at baseline; follow-up columns 60..70 (baseline
         // columns 70..80) under glare at follow-up
-        let (left, removed) = common.without_glare((&glare(20, 30), &glare(60, 70)), &shift);
+        let left = CommonField::new(&field, &field, &shift, Some((&glare(20, 30), &glare(60, 70))));
+        let removed = left.glare_excluded_px;
         assert_eq!(removed, 2 * 10 * 50);
         assert_eq!(left.area_px, area - removed);
         assert!(!left.contains(25.5, 10.5) && !left.contains(75.5, 10.5) && left.contains(50.5, 10.5));
-        let (unchanged, removed) = left.clone().without_glare((&none, &none), &shift);
-        assert_eq!((unchanged, removed), (left, 0));
+        let unchanged = CommonField::new(&field, &field, &shift, Some((&none, &none)));
+        assert_eq!((unchanged.glare_excluded_px, unchanged), (0, common));
     }
 
     #[test]
     fn a_half_frame_shift_leaves_half_the_field() {
         let field = FieldMask::full(100, 50);
         let shift = Similarity::from_params(1.0, 0.0, 50.0, 0.0);
-        let common = CommonField::new(&field, &field, &shift);
+        let common = CommonField::new(&field, &field, &shift, None);
         assert_eq!(common.area_px, 50 * 50);
         assert!((common.overlap_fraction() - 0.5).abs() < 1e-12);
         assert!(common.contains(75.0, 10.0) && !common.contains(25.0, 10.0));

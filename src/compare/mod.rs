@@ -211,14 +211,15 @@ pub fn compare_visits(
         &config.register,
     )?;
     let to_baseline = registration.followup_to_baseline;
-    let common = CommonField::new(&baseline.field, &followup.field, &to_baseline);
-    let (common, glare_excluded_px) = if config.exclude_glare {
-        let glare_b = Glare::find(photos.0, spacing_b);
-        let glare_f = Glare::find(photos.1, spacing_f);
-        common.without_glare((&glare_b, &glare_f), &to_baseline)
-    } else {
-        (common, 0)
-    };
+    let glare = config
+        .exclude_glare
+        .then(|| (Glare::find(photos.0, spacing_b), Glare::find(photos.1, spacing_f)));
+    let common = CommonField::new(
+        &baseline.field,
+        &followup.field,
+        &to_baseline,
+        glare.as_ref().map(|(b, f)| (b, f)),
+    );
     // a hair counts in the common field with ≥ min_counted_length_um of it inside (baseline px)
     let min_len_px = spacing_b.map(|s| s.to_px(Micrometres(measure.min_counted_length_um)).0);
     let cand_b = candidates(&baseline.hairs, &Similarity::IDENTITY, &common, min_len_px);
@@ -331,7 +332,7 @@ pub fn compare_visits(
         area_px: common.area_px,
         area_mm2: spacing_b.map(|s| area_mm2(s, common.area_px)),
         overlap_fraction: common.overlap_fraction(),
-        glare_excluded_px,
+        glare_excluded_px: common.glare_excluded_px,
     };
     Ok(Comparison {
         registration,
@@ -362,7 +363,7 @@ fn look_for_evidence(
 ) {
     let to_followup = registration.followup_to_baseline.inverse();
     let radius_b = registration.tolerance_px;
-    let radius_f = registration.tolerance_px / registration.scale.max(1e-9);
+    let radius_f = registration.followup_tolerance_px();
     // the end-run rule in each visit's input px; off (infinite) on an uncalibrated visit
     let min_run_px = |analysis: &ImageAnalysis| {
         analysis
@@ -414,7 +415,7 @@ fn look_in_photos(
         own: &photo_b,
         other: &photo_f,
         own_to_other: to_baseline.inverse(),
-        tolerance_px: registration.tolerance_px / registration.scale.max(1e-9),
+        tolerance_px: registration.followup_tolerance_px(),
     };
     let towards_baseline = PhotoPair {
         own: &photo_f,

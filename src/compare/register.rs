@@ -159,6 +159,13 @@ pub struct Registration {
     pub skin_sidelobe_correlation: Option<f64>,
 }
 
+impl Registration {
+    /// [`Self::tolerance_px`] (baseline px) in follow-up pixels.
+    pub fn followup_tolerance_px(&self) -> f64 {
+        self.tolerance_px / self.scale.max(1e-9)
+    }
+}
+
 /// One visit's centrelines and frame.
 #[derive(Debug, Clone, Copy)]
 pub struct VisitLines<'a> {

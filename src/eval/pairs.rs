@@ -275,6 +275,7 @@ fn true_common_tally(truth: &PairTruths, true_transform: &Similarity) -> HairTal
         &FieldMask::full(b.width_px, b.height_px),
         &FieldMask::full(f.width_px, f.height_px),
         true_transform,
+        None,
     );
     let min_px = MIN_COUNTED_LENGTH_UM / truth.baseline.calibration.um_per_px;
     let fate = |id: u32| truth.pair.hairs.iter().find(|c| c.id == id).map(|c| c.fate);
