@@ -5,6 +5,7 @@
 use image::RgbImage;
 
 use crate::quality::raster::{dilate, luma_plane};
+use crate::quality::CLIPPED_WHITE_LUMA;
 use crate::segment::{resize_map, ProbabilityMaps, HAIR_CHANNEL};
 
 /// Hair probability at or above which a pixel shows hair, not skin. Lower than the tracer's
@@ -15,8 +16,10 @@ const HAIR_MARGIN_PX: usize = 1;
 /// Map pixels per texture pixel along each axis: at the model's 5 µm/px the texture has
 /// 10 µm pixels, fine for pores and pigment dots (50–200 µm) and a quarter of the work.
 const MAP_PX_PER_TEXTURE_PX: u32 = 2;
-/// Grey levels at or above this are clipped (glare, overexposure): no skin shows there.
-const GLARE_LEVEL: f32 = 0.99;
+/// Grey levels (0–1) at or above this are clipped (glare, overexposure): no skin shows there.
+/// The quality check's clipped-white level, so the photo's overexposed share, the glare left
+/// out of the common field and the skin left out of registration are one definition.
+const GLARE_LEVEL: f32 = CLIPPED_WHITE_LUMA / 255.0;
 
 /// The grey level (Rec. 601 luma, 0–1) of the photo on a grid of half the maps' resolution;
 /// NaN where no skin can be seen (hair, clipped glare, device overlays, outside the field of view).
