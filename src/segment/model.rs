@@ -14,9 +14,10 @@ use super::tiles::DEFAULT_TILE_PX;
 use super::ModelError;
 
 /// ONNX Runtime's graph optimisations including the NCHWc layout transformation (`All`): for
-/// the hair model with one thread per session its blocked depthwise kernels make a folder run
-/// about 10 % faster than `Level2` (extended fusions only); the probabilities differ only by
-/// float rounding (~1e-7 in the widths, counts identical). Measured in the README's speed section.
+/// the hair model with one thread per session a folder run is about 10 % faster than with
+/// `Level2` (extended fusions only); the probabilities differ only by float rounding (widths
+/// move in the seventh significant digit, counts identical). Measured in the README's speed
+/// section.
 const GRAPH_OPTIMIZATION: GraphOptimizationLevel = GraphOptimizationLevel::All;
 
 /// The committed model, relative to the project root.
