@@ -2,9 +2,7 @@
 //! the two visits on the skin itself (pores, pigment dots, skin lines), which stays put between
 //! visits while hairs grow, are clipped and fall out.
 
-use image::RgbImage;
-
-use crate::quality::raster::{dilate, luma_plane};
+use crate::quality::raster::dilate;
 use crate::quality::CLIPPED_WHITE_LUMA;
 use crate::segment::{resize_map, ProbabilityMaps, HAIR_CHANNEL};
 
@@ -36,14 +34,14 @@ pub struct SkinTexture {
 }
 
 impl SkinTexture {
-    /// The skin of `rgb`, on a grid of half the resolution of `maps` (segmented from `rgb`);
-    /// `hidden` marks the map pixels outside the field (device overlays, the dark surround of
-    /// a round field).
-    pub fn new(rgb: &RgbImage, maps: &ProbabilityMaps, hidden: &[bool]) -> Self {
+    /// The skin of a `width × height` photo given its luma plane (grey levels 0–255), on a grid
+    /// of half the resolution of `maps` (segmented from the photo); `hidden` marks the map
+    /// pixels outside the field (device overlays, the dark surround of a round field).
+    pub fn new(luma: &[f32], (photo_width, photo_height): (u32, u32), maps: &ProbabilityMaps, hidden: &[bool]) -> Self {
         let width = (maps.width / MAP_PX_PER_TEXTURE_PX).max(1);
         let height = (maps.height / MAP_PX_PER_TEXTURE_PX).max(1);
-        let luma: Vec<f32> = luma_plane(rgb).into_iter().map(|v| v / 255.0).collect();
-        let mut grey = resize_map(&luma, rgb.width(), rgb.height(), width, height).unwrap_or_default();
+        let luma: Vec<f32> = luma.iter().map(|v| v / 255.0).collect();
+        let mut grey = resize_map(&luma, photo_width, photo_height, width, height).unwrap_or_default();
         // a texture pixel shows no skin if any of its map pixels is hair or hidden
         let hair = maps.channel(HAIR_CHANNEL).unwrap_or(&[]);
         let (map_width, map_height) = (maps.width as usize, maps.height as usize);
@@ -69,8 +67,8 @@ impl SkinTexture {
             width,
             height,
             input_per_px: [
-                f64::from(rgb.width()) / f64::from(width),
-                f64::from(rgb.height()) / f64::from(height),
+                f64::from(photo_width) / f64::from(width),
+                f64::from(photo_height) / f64::from(height),
             ],
             grey,
         }
@@ -128,7 +126,7 @@ mod tests {
             channels: vec![HAIR_CHANNEL.to_string()],
             data: hair,
         };
-        let rgb = RgbImage::from_fn(w, h, |x, _| {
+        let rgb = image::RgbImage::from_fn(w, h, |x, _| {
             if x < 4 {
                 image::Rgb([255; 3])
             } else {
@@ -137,7 +135,12 @@ mod tests {
         });
         let mut hidden = vec![false; (w * h) as usize];
         hidden[23] = true; // texture pixel (11, 0)
-        let texture = SkinTexture::new(&rgb, &maps, &hidden);
+        let texture = SkinTexture::new(
+            &crate::quality::raster::luma_plane(&rgb),
+            rgb.dimensions(),
+            &maps,
+            &hidden,
+        );
         let usable = |x: usize, y: usize| !texture.grey[y * 12 + x].is_nan();
         assert!(!usable(0, 0), "glare");
         assert!(!usable(11, 0), "hidden");

@@ -11,7 +11,6 @@ mod resolution;
 
 use std::time::Instant;
 
-use image::RgbImage;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -227,10 +226,11 @@ pub fn analyze_scan(
 }
 
 impl ImageAnalysis {
-    /// The skin of `rgb`, the photo this analysis was made of, for aligning it with another
-    /// visit (see [`SkinTexture`]); only comparisons need it, so it is not kept.
-    pub fn skin(&self, rgb: &RgbImage) -> SkinTexture {
-        SkinTexture::new(rgb, &self.maps, &off_field(&self.maps, &self.field))
+    /// The skin of the photo this analysis was made of, from its luma plane, for aligning it
+    /// with another visit (see [`SkinTexture`]); only comparisons need it, so it is not kept.
+    pub fn skin(&self, luma: &[f32]) -> SkinTexture {
+        let size = (self.field.width, self.field.height);
+        SkinTexture::new(luma, size, &self.maps, &off_field(&self.maps, &self.field))
     }
 }
 

@@ -9,11 +9,9 @@
 //! (at most a third of a 120 µm shaft, 40 µm) and keeps areas; what stays is grown by
 //! [`MARGIN_UM`], the soft rim where the glare still drowns a hair's contrast.
 
-use image::RgbImage;
-
 use super::field::mask_at;
 
-use crate::quality::raster::{dilate, erode, luma};
+use crate::quality::raster::{dilate, erode};
 use crate::quality::CLIPPED_WHITE_LUMA;
 use crate::units::PixelSpacing;
 
@@ -36,25 +34,22 @@ pub struct Glare {
 }
 
 impl Glare {
-    /// The glare areas of `photo` (see the module docs), sized by its `spacing`.
-    pub fn find(photo: &RgbImage, spacing: Option<PixelSpacing>) -> Self {
-        let (width, height) = (photo.width() as usize, photo.height() as usize);
+    /// The glare areas of a `width × height` photo from its luma plane (see the module docs),
+    /// sized by its `spacing`.
+    pub fn find(luma: &[f32], width: u32, height: u32, spacing: Option<PixelSpacing>) -> Self {
+        let (w, h) = (width as usize, height as usize);
         let um_per_px = spacing.map_or(UNCALIBRATED_UM_PER_PX, |s| s.um_per_px);
         let radius = |um: f64| (um / um_per_px).ceil().max(1.0) as usize;
-        let clipped: Vec<bool> = photo.pixels().map(|p| luma(p.0) >= CLIPPED_WHITE_LUMA).collect();
+        let clipped: Vec<bool> = luma.iter().map(|&v| v >= CLIPPED_WHITE_LUMA).collect();
         let r = radius(OPENING_RADIUS_UM);
         // fewer clipped pixels than the opening's square: no area can survive it
         let mask = if clipped.iter().filter(|&&c| c).count() >= (2 * r + 1).pow(2) {
-            let opened = dilate(&erode(&clipped, width, height, r), width, height, r);
-            dilate(&opened, width, height, radius(MARGIN_UM))
+            let opened = dilate(&erode(&clipped, w, h, r), w, h, r);
+            dilate(&opened, w, h, radius(MARGIN_UM))
         } else {
             vec![false; clipped.len()]
         };
-        Self {
-            width: photo.width(),
-            height: photo.height(),
-            mask,
-        }
+        Self { width, height, mask }
     }
 
     /// Whether photo position `(x, y)` (px, continuous) lies under glare; `false` outside.
@@ -66,7 +61,12 @@ impl Glare {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use image::Rgb;
+    use crate::quality::raster::luma_plane;
+    use image::{Rgb, RgbImage};
+
+    fn glare_of(photo: &RgbImage, spacing: Option<PixelSpacing>) -> Glare {
+        Glare::find(&luma_plane(photo), photo.width(), photo.height(), spacing)
+    }
 
     /// Skin 200 × 100 at 5 µm/px with a clipped disc of radius 15 px (150 µm across) at
     /// (50, 50) and a clipped line 4 px (20 µm) wide along row 50 from x = 120 on: a hair's
@@ -86,7 +86,7 @@ mod tests {
 
     #[test]
     fn a_clipped_area_and_its_rim_are_glare_but_a_highlight_line_is_not() {
-        let glare = Glare::find(&photo(), PixelSpacing::new(5.0));
+        let glare = glare_of(&photo(), PixelSpacing::new(5.0));
         assert!(glare.covers(50.0, 50.0));
         // the disc's rim grown by 25 µm (5 px)
         assert!(glare.covers(50.0, 50.0 + 18.0));
@@ -98,6 +98,6 @@ mod tests {
     #[test]
     fn a_photo_without_clipped_pixels_has_no_glare() {
         let skin = RgbImage::from_pixel(40, 30, Rgb([190, 150, 130]));
-        assert!(Glare::find(&skin, None).mask.iter().all(|&g| !g));
+        assert!(glare_of(&skin, None).mask.iter().all(|&g| !g));
     }
 }

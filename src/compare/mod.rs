@@ -29,6 +29,7 @@ use thiserror::Error;
 
 use crate::analyze::ImageAnalysis;
 use crate::measure::{compute_metrics, HairClass, ImageMetrics, MeasureConfig, MeasuredHair, PhotoPixels};
+use crate::quality::raster::luma_plane;
 use crate::units::{Micrometres, PixelSpacing};
 use field::{CommonField, CommonFieldRecord};
 use glare::Glare;
@@ -188,8 +189,11 @@ pub fn compare_visits(
     let lines_b: Vec<Vec<[f64; 2]>> = baseline.hairs.iter().map(|h| h.centreline_px.clone()).collect();
     let lines_f: Vec<Vec<[f64; 2]>> = followup.hairs.iter().map(|h| h.centreline_px.clone()).collect();
     let tolerance_px = inlier_tolerance_px(&baseline.hairs);
-    let skins = if config.register.refine_on_skin {
-        (Some(baseline.skin(photos.0)), Some(followup.skin(photos.1)))
+    // one luma plane per photo, for the skin texture and the glare both
+    let lumas =
+        (config.register.refine_on_skin || config.exclude_glare).then(|| (luma_plane(photos.0), luma_plane(photos.1)));
+    let skins = if let Some((luma_b, luma_f)) = lumas.as_ref().filter(|_| config.register.refine_on_skin) {
+        (Some(baseline.skin(luma_b)), Some(followup.skin(luma_f)))
     } else {
         (None, None)
     };
@@ -211,9 +215,13 @@ pub fn compare_visits(
         &config.register,
     )?;
     let to_baseline = registration.followup_to_baseline;
-    let glare = config
-        .exclude_glare
-        .then(|| (Glare::find(photos.0, spacing_b), Glare::find(photos.1, spacing_f)));
+    let glare = lumas.as_ref().filter(|_| config.exclude_glare).map(|(luma_b, luma_f)| {
+        let (b, f) = (photos.0, photos.1);
+        (
+            Glare::find(luma_b, b.width(), b.height(), spacing_b),
+            Glare::find(luma_f, f.width(), f.height(), spacing_f),
+        )
+    });
     let common = CommonField::new(
         &baseline.field,
         &followup.field,
