@@ -161,8 +161,9 @@ pub fn analyze_scan(
     if calibration.spacing.is_none() {
         warnings.push(UNCALIBRATED_WARNING.to_string());
     }
+    let photo_to_segment = field.photo_to_segment(&scan.rgb);
     let mut maps = model
-        .segment(&scan.rgb, segment_spacing)
+        .segment(&photo_to_segment, segment_spacing)
         .map_err(|source| AnalyzeError::Segment {
             path: scan.path.clone(),
             source,
@@ -189,7 +190,7 @@ pub fn analyze_scan(
         path: scan.path.clone(),
         source,
     };
-    let photo = PhotoPixels::new(&scan.rgb, maps.scale_to_input);
+    let photo = PhotoPixels::new(&photo_to_segment, maps.scale_to_input);
     let widths = measure_widths(
         width_map,
         maps.width as usize,

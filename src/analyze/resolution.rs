@@ -19,12 +19,13 @@ pub fn shows_hair(maps: &ProbabilityMaps, pixels: &[usize], threshold: f32) -> b
     2 * on_hair > pixels.len()
 }
 
-/// Sets every channel to 0 on map pixels whose centre falls outside the scalp field, so
-/// device overlays (text bars, scale bars, circles, blank rows) can never become hairs.
+/// Sets every channel to 0 on map pixels whose centre falls where the field hides the scalp, so
+/// device overlays (text bars, scale bars, captions, blank rows) can never become hairs;
+/// circles (measurement rings, bubble rims), painted over before segmentation, hide nothing.
 /// Returns those map pixels (row-major, `true` = off the field): the tracer treats them as
 /// hiding whatever hair passes under them.
 pub fn mask_outside_field(maps: &mut ProbabilityMaps, field: &FieldMask) -> Vec<bool> {
-    let hidden = off_field(maps, field);
+    let hidden = map_pixels_where(maps, |x, y| field.hides(x, y));
     let plane = hidden.len();
     for (i, _) in hidden.iter().enumerate().filter(|(_, &off)| off) {
         for channel in 0..maps.channels.len() {
@@ -36,6 +37,11 @@ pub fn mask_outside_field(maps: &mut ProbabilityMaps, field: &FieldMask) -> Vec<
 
 /// The map pixels (row-major) whose centre falls outside the scalp field.
 pub fn off_field(maps: &ProbabilityMaps, field: &FieldMask) -> Vec<bool> {
+    map_pixels_where(maps, |x, y| !field.is_scalp(x, y))
+}
+
+/// The map pixels (row-major) whose centre, rounded to an input pixel (x, y), satisfies `at`.
+fn map_pixels_where(maps: &ProbabilityMaps, at: impl Fn(u32, u32) -> bool) -> Vec<bool> {
     let width = maps.width as usize;
     // The map-to-input mapping is separable: a column's x and a row's y are computed once.
     let input_px = |v: f64| v.round().max(0.0) as u32;
@@ -47,7 +53,7 @@ pub fn off_field(maps: &ProbabilityMaps, field: &FieldMask) -> Vec<bool> {
         .collect();
     rows.iter()
         .flat_map(|&y| columns.iter().map(move |&x| (x, y)))
-        .map(|(x, y)| !field.is_scalp(x, y))
+        .map(|(x, y)| at(x, y))
         .collect()
 }
 

@@ -211,11 +211,10 @@ fn median_colour(rgb: &RgbImage, mask: &[bool]) -> [u8; 3] {
     })
 }
 
-/// Candidate graphic colours: the most populated histogram bins among high-contrast pixels,
-/// each refined to the per-channel median of its pixels, that a device could have drawn with
-/// over skin of colour `skin` (dark shafts and their rims, far more numerous in a dense field,
-/// do not crowd them out).
-fn candidate_colours(rgb: &RgbImage, stroke: &[bool], skin: [u8; 3]) -> Vec<[u8; 3]> {
+/// Colours of the high-contrast pixels: the most populated histogram bins first, each refined
+/// to the per-channel median of its pixels (dark shafts and their rims, far more numerous in a
+/// dense field, do not crowd out a device's few colours among them).
+fn stroke_colours(rgb: &RgbImage, stroke: &[bool]) -> Vec<[u8; 3]> {
     let bins_per_channel = (256 / COLOUR_BIN as usize).max(1);
     let bin = |p: [u8; 3]| {
         p.iter()
@@ -233,9 +232,12 @@ fn candidate_colours(rgb: &RgbImage, stroke: &[bool], skin: [u8; 3]) -> Vec<[u8;
             let mid = m.len() / 2;
             [0, 1, 2].map(|c| *m.iter().map(|p| p[c]).collect::<Vec<_>>().select_nth_unstable(mid).1)
         })
-        .filter(|&c| is_synthetic(c) && (chromaticity_distance(c, skin) >= MIN_CHROMATICITY_FROM_SKIN || is_white(c)))
-        .take(MAX_COLOURS)
         .collect()
+}
+
+/// Whether a device could have drawn with `colour` over skin of colour `skin`.
+fn is_graphic_colour(colour: [u8; 3], skin: [u8; 3]) -> bool {
+    is_synthetic(colour) && (chromaticity_distance(colour, skin) >= MIN_CHROMATICITY_FROM_SKIN || is_white(colour))
 }
 
 /// 8-connected components of `mask` that contain at least one `seed` pixel, as index lists.
@@ -267,23 +269,36 @@ fn seeded_components(mask: &[bool], seed: &[bool], width: usize) -> Vec<Vec<usiz
     out
 }
 
-/// The region of one graphic colour over the strokes `strokes` (frame indices).
-pub(crate) fn graphic_region(strokes: &[Vec<usize>], w: usize, h: usize) -> OverlayRegion {
-    let bounds = Window::around(strokes.iter().flatten(), w, h, 0);
+/// The region of kind `kind` over the pixels `pixels` (frame indices, at least one).
+pub(crate) fn overlay_region<'p>(
+    kind: OverlayKind,
+    pixels: impl IntoIterator<Item = &'p usize> + Clone,
+    w: usize,
+    h: usize,
+) -> OverlayRegion {
+    let bounds = Window::around(pixels.clone(), w, h, 0);
     OverlayRegion {
-        kind: OverlayKind::Graphic,
+        kind,
         x: bounds.x0 as u32,
         y: bounds.y0 as u32,
         width: bounds.width as u32,
         height: bounds.height as u32,
-        pixels: strokes.iter().map(Vec::len).sum::<usize>() as u64,
+        pixels: pixels.into_iter().count() as u64,
     }
 }
 
-/// Finds graphics among the pixels not yet set in `mask` (earlier stages' overlays), marks them
-/// in `mask` and returns, per graphic colour, its strokes (frame indices). `noise_sigma` is the
-/// image's sensor noise (grey levels).
-pub(crate) fn detect_graphics(rgb: &RgbImage, noise_sigma: f64, mask: &mut [bool]) -> Vec<Vec<Vec<usize>>> {
+/// The device graphics found by [`detect_graphics`].
+pub(crate) struct Graphics {
+    /// Circles (measurement rings, bubble rims), found by their shape.
+    pub(crate) rings: Vec<super::circles::Ring>,
+    /// Strokes of a device colour, per colour (frame indices).
+    pub(crate) strokes: Vec<Vec<Vec<usize>>>,
+}
+
+/// Finds graphics among the pixels not yet set in `mask` (earlier stages' overlays): first
+/// circles of any colour ([`super::circles`]), then strokes of a device colour;
+/// marks them in `mask`. `noise_sigma` is the image's sensor noise (grey levels).
+pub(crate) fn detect_graphics(rgb: &RgbImage, noise_sigma: f64, mask: &mut [bool]) -> Graphics {
     let (w, h) = (rgb.width() as usize, rgb.height() as usize);
     let stroke: Vec<bool> = contrast(rgb)
         .iter()
@@ -293,8 +308,11 @@ pub(crate) fn detect_graphics(rgb: &RgbImage, noise_sigma: f64, mask: &mut [bool
     let tol = COLOUR_TOL_MIN + COLOUR_TOL_SIGMAS * noise_sigma;
     let half_width = ((w.min(h) as f64 * STROKE_HALF_WIDTH_FRACTION).round() as usize).max(STROKE_HALF_WIDTH_MIN_PX);
     let skin = median_colour(rgb, mask);
+    let colours = stroke_colours(rgb, &stroke);
+    let rings = super::circles::detect_circles(rgb, &colours, tol, &stroke, mask);
     let mut graphics = Vec::new();
-    for colour in candidate_colours(rgb, &stroke, skin) {
+    let device_colours = colours.into_iter().filter(|&c| is_graphic_colour(c, skin));
+    for colour in device_colours.take(MAX_COLOURS) {
         let same: Vec<bool> = rgb
             .pixels()
             .zip(mask.iter())
@@ -313,7 +331,10 @@ pub(crate) fn detect_graphics(rgb: &RgbImage, noise_sigma: f64, mask: &mut [bool
         }
         graphics.push(strokes);
     }
-    graphics
+    Graphics {
+        rings,
+        strokes: graphics,
+    }
 }
 
 #[cfg(test)]

@@ -10,9 +10,12 @@
 mod assess;
 pub(crate) use assess::CLIPPED_WHITE_LUMA;
 mod bands;
+mod circles;
 mod graphics;
 pub(crate) mod raster;
 mod surround;
+
+use std::borrow::Cow;
 
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
@@ -36,8 +39,11 @@ pub enum OverlayKind {
     BlankRows,
     /// A flat strip along an image edge with text inside it (the device's caption bar).
     Band,
-    /// Thin strokes of one colour over the field: captions, scale bars, measurement circles.
+    /// Thin strokes of one device colour over the field: captions, scale bars, circles.
     Graphic,
+    /// A thin circular line of one colour, whatever the colour, found by its shape: a
+    /// device's measurement circle, or the rim of an air bubble in the immersion fluid.
+    Circle,
     /// The black surround outside the optics' round field of view (corners or a ring).
     OutsideFieldOfView,
 }
@@ -73,42 +79,64 @@ pub struct FieldMask {
     pub overlays: Vec<OverlayRegion>,
     /// Number of scalp pixels (the field area in px).
     pub scalp_pixels: u64,
-    /// Pixels covered by the overlays other than graphics (before the margin).
+    /// Pixels covered by the overlays other than device-colour graphics (before the margin):
+    /// the ones never handed back.
     #[serde(skip)]
-    lines_and_surround: Vec<bool>,
+    fixed: Vec<bool>,
     /// The graphics, per colour: their strokes (frame indices, before the margin).
     #[serde(skip)]
     graphics: Vec<Vec<Vec<usize>>>,
+    /// The circles (measurement rings, bubble rims).
+    #[serde(skip)]
+    rings: Vec<circles::Ring>,
+    /// `width × height` flags: pixels off the field that [`FieldMask::photo_to_segment`] paints
+    /// over (the circles' lines with their margin), so they hide nothing.
+    #[serde(skip)]
+    painted: Vec<bool>,
 }
 
 impl FieldMask {
-    /// The field from the overlays' own pixels: `lines_and_surround` (blank lines, bands,
-    /// the surround of a round field, as regions `regions`) and the graphic strokes per colour.
+    /// The field from the overlays' own pixels: `fixed` (blank lines, bands, the surround of a
+    /// round field, circles, as regions `regions`), the graphic strokes per colour
+    /// and the circles `rings` (whose lines are in `fixed`).
     fn from_overlays(
         width: u32,
         height: u32,
-        lines_and_surround: Vec<bool>,
+        fixed: Vec<bool>,
         regions: Vec<OverlayRegion>,
         graphics: Vec<Vec<Vec<usize>>>,
+        rings: Vec<circles::Ring>,
     ) -> Self {
         let (w, h) = (width as usize, height as usize);
-        let mut covered = lines_and_surround.clone();
+        let mut covered = fixed.clone();
         for &i in graphics.iter().flatten().flatten() {
             covered[i] = true;
         }
         let covered = raster::dilate(&covered, w, h, OVERLAY_MARGIN_PX);
         let scalp: Vec<bool> = covered.iter().map(|c| !c).collect();
         let scalp_pixels = scalp.iter().filter(|s| **s).count() as u64;
+        let mut painted = vec![false; w * h];
+        for ring in &rings {
+            for i in ring.cleared(ring_clearance(ring), w, h) {
+                painted[i] = !scalp[i];
+            }
+        }
         let mut overlays = regions;
-        overlays.extend(graphics.iter().map(|strokes| graphics::graphic_region(strokes, w, h)));
+        overlays.extend(
+            graphics
+                .iter()
+                .map(|strokes| graphics::overlay_region(OverlayKind::Graphic, strokes.iter().flatten(), w, h)),
+        );
         Self {
             width,
             height,
             scalp,
             overlays,
             scalp_pixels,
-            lines_and_surround,
+            fixed,
             graphics,
+            rings,
+            painted,
         }
     }
 
@@ -136,21 +164,44 @@ impl FieldMask {
         Some(Self::from_overlays(
             self.width,
             self.height,
-            self.lines_and_surround.clone(),
+            self.fixed.clone(),
             regions,
             graphics,
+            self.rings.clone(),
         ))
     }
 
     /// A field with every pixel scalp (no overlays).
     pub fn full(width: u32, height: u32) -> Self {
         let n = width as usize * height as usize;
-        Self::from_overlays(width, height, vec![false; n], Vec::new(), Vec::new())
+        Self::from_overlays(width, height, vec![false; n], Vec::new(), Vec::new(), Vec::new())
     }
 
     /// Whether (x, y) is analysable scalp; `false` outside the image.
     pub fn is_scalp(&self, x: u32, y: u32) -> bool {
         x < self.width && y < self.height && self.scalp[y as usize * self.width as usize + x as usize]
+    }
+
+    /// Whether (x, y) is off the field and nothing under it can be seen (an overlay not painted
+    /// over in [`FieldMask::photo_to_segment`]); `true` outside the image.
+    pub fn hides(&self, x: u32, y: u32) -> bool {
+        let inside = x < self.width && y < self.height;
+        let painted = inside && self.painted[y as usize * self.width as usize + x as usize];
+        !(self.is_scalp(x, y) || painted)
+    }
+
+    /// The photo to segment and measure: `rgb` with the circles' lines painted
+    /// over (see [`circles::Ring::paint_over`]), or `rgb` itself when there is none. Their
+    /// pixels stay off the field; what crosses under them is continued, not cut.
+    pub fn photo_to_segment<'a>(&self, rgb: &'a RgbImage) -> Cow<'a, RgbImage> {
+        if self.rings.is_empty() {
+            return Cow::Borrowed(rgb);
+        }
+        let mut photo = rgb.clone();
+        for ring in &self.rings {
+            ring.paint_over(&mut photo, ring_clearance(ring));
+        }
+        Cow::Owned(photo)
     }
 
     /// Share of the frame that is scalp (0–1; 0 for an empty image).
@@ -162,6 +213,12 @@ impl FieldMask {
             0.0
         }
     }
+}
+
+/// How far from a circle's line (px) the photo is painted over: the band that
+/// holds the line and the overlay margin around it.
+fn ring_clearance(ring: &circles::Ring) -> f64 {
+    ring.half_width_px + OVERLAY_MARGIN_PX as f64
 }
 
 /// Finds the device overlays of `rgb` and returns the analysable scalp field.
@@ -195,9 +252,15 @@ fn field_with_noise(rgb: &RgbImage, luma: &[f32], noise_sigma: f64) -> FieldMask
     let mut covered = vec![false; w * h];
     let mut overlays = bands::detect_lines(rgb, &mut covered);
     overlays.extend(surround::detect_surround(luma, w, h, &mut covered));
-    let lines_and_surround = covered.clone();
+    let mut fixed = covered.clone();
     let graphics = graphics::detect_graphics(rgb, noise_sigma, &mut covered);
-    FieldMask::from_overlays(width, height, lines_and_surround, overlays, graphics)
+    for ring in &graphics.rings {
+        for &i in &ring.pixels {
+            fixed[i] = true;
+        }
+        overlays.push(graphics::overlay_region(OverlayKind::Circle, &ring.pixels, w, h));
+    }
+    FieldMask::from_overlays(width, height, fixed, overlays, graphics.strokes, graphics.rings)
 }
 
 #[cfg(test)]
@@ -284,36 +347,106 @@ mod tests {
         assert!(!field.is_scalp(50, 91) && field.is_scalp(50, 80));
     }
 
+    /// Whether (x, y) lies within `d` px of the circle of centre (`cx`, `cy`) and radius `r`.
+    fn on_circle(x: f32, y: f32, (cx, cy, r): (f32, f32, f32), d: f32) -> bool {
+        ((x - cx).hypot(y - cy) - r).abs() <= d
+    }
+
     #[test]
     fn a_one_colour_circle_is_masked_and_its_inside_stays_scalp() {
         let mut img = skin(240, 180);
         paint(&mut img, [40, 230, 60], |x, y| {
-            ((x - 120.0).hypot(y - 90.0) - 60.0).abs() <= 1.2
+            on_circle(x, y, (120.0, 90.0, 60.0), 1.2)
         });
         let field = detect_field(&img);
-        assert!(has(&field, OverlayKind::Graphic), "{:?}", field.overlays);
+        assert!(has(&field, OverlayKind::Circle), "{:?}", field.overlays);
         assert!(!field.is_scalp(180, 90) && !field.is_scalp(120, 30));
         assert!(field.is_scalp(120, 90) && field.is_scalp(10, 10));
     }
 
     #[test]
-    fn strokes_shown_to_be_hair_are_handed_back_whole() {
+    fn a_grey_ring_of_a_hair_colour_is_found_by_its_shape_and_painted_over() {
+        // A light grey ring (the colour of a grey shaft: neither saturated nor white) over
+        // skin, partly off the frame, with a dark shaft crossing under it.
+        let mut img = skin(320, 240);
+        for (x, y, p) in img.enumerate_pixels_mut() {
+            let across = x as f32 + 0.5 - 153.5;
+            if across.abs() < 3.5 && y < 200 {
+                let v = (20.0 + 3.0 * across * across) as u8;
+                p.0 = [v + 8, v + 2, v];
+            }
+        }
+        let ring = (170.0, 130.0, 125.0);
+        paint(&mut img, [215, 215, 205], |x, y| on_circle(x, y, ring, 1.3));
+        let field = detect_field(&img);
+        assert!(has(&field, OverlayKind::Circle), "{:?}", field.overlays);
+        assert!(!has(&field, OverlayKind::Graphic), "{:?}", field.overlays);
+        // The ring's line crosses the shaft at x = 153.5 near y = 5.9 (top) and 254 (off frame).
+        let (x, y) = (153u32, 6u32);
+        assert!(
+            !field.is_scalp(x, y) && !field.hides(x, y),
+            "off the field, painted over"
+        );
+        assert!(field.is_scalp(170, 130) && !field.hides(170, 130));
+        let painted = field.photo_to_segment(&img);
+        assert!(
+            painted.get_pixel(x, y).0[0] < 80,
+            "the shaft continues: {:?}",
+            painted.get_pixel(x, y)
+        );
+        let (rx, ry) = (295u32, 130u32);
+        let green = |p: &image::Rgb<u8>| i32::from(p.0[1]);
+        assert_eq!(green(img.get_pixel(rx, ry)), 215);
+        assert!(
+            (green(painted.get_pixel(rx, ry)) - green(img.get_pixel(rx + 8, ry))).abs() < 16,
+            "the ring is gone: {:?}",
+            painted.get_pixel(rx, ry)
+        );
+        assert_eq!(
+            painted.get_pixel(100, 100),
+            img.get_pixel(100, 100),
+            "the rest is untouched"
+        );
+    }
+
+    #[test]
+    fn a_curved_shaft_is_no_measurement_circle() {
+        // A dark 5 px shaft bent along a third of a circle of radius 70 px.
+        let mut img = skin(320, 240);
+        paint(&mut img, [70, 52, 40], |x, y| {
+            let a = (y - 120.0).atan2(x - 160.0).to_degrees();
+            (-60.0..60.0).contains(&a) && on_circle(x, y, (160.0, 120.0, 70.0), 2.5)
+        });
+        let field = detect_field(&img);
+        assert!(!has(&field, OverlayKind::Circle), "{:?}", field.overlays);
+        assert!(field.photo_to_segment(&img).as_ref() == &img);
+    }
+
+    #[test]
+    fn strokes_shown_to_be_hair_are_handed_back_whole_but_circles_are_not() {
         let mut img = skin(240, 180);
         paint(&mut img, [40, 230, 60], |x, y| {
-            ((x - 120.0).hypot(y - 90.0) - 60.0).abs() <= 1.2
+            (40.0..200.0).contains(&x) && (150.0..152.5).contains(&y)
+        });
+        paint(&mut img, [40, 230, 60], |x, y| {
+            on_circle(x, y, (120.0, 80.0, 50.0), 1.2)
         });
         paint(&mut img, [0, 0, 0], |_, y| (170.0..173.0).contains(&y));
         let field = detect_field(&img);
         assert!(field.without_strokes(|_| false).is_none(), "nothing handed back");
-        let back = field.without_strokes(|_| true).expect("the circle handed back");
+        let back = field.without_strokes(|_| true).expect("the line handed back");
         assert!(!has(&back, OverlayKind::Graphic), "{:?}", back.overlays);
-        assert!(has(&back, OverlayKind::BlankRows), "{:?}", back.overlays);
-        assert!(back.is_scalp(180, 90) && back.is_scalp(120, 30) && !back.is_scalp(50, 171));
-        let plain = detect_field(&skin(240, 180));
-        assert_eq!(
-            back.scalp_pixels,
-            plain.scalp_pixels - 240 * (3 + 2 * OVERLAY_MARGIN_PX as u64)
-        );
+        assert!(has(&back, OverlayKind::BlankRows) && has(&back, OverlayKind::Circle));
+        assert!(back.is_scalp(120, 151) && !back.is_scalp(170, 80) && !back.is_scalp(50, 171));
+        let only_circle = {
+            let mut img = skin(240, 180);
+            paint(&mut img, [40, 230, 60], |x, y| {
+                on_circle(x, y, (120.0, 80.0, 50.0), 1.2)
+            });
+            paint(&mut img, [0, 0, 0], |_, y| (170.0..173.0).contains(&y));
+            detect_field(&img)
+        };
+        assert_eq!(back.scalp_pixels, only_circle.scalp_pixels);
     }
 
     #[test]
