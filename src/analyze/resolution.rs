@@ -20,8 +20,9 @@ pub fn shows_hair(maps: &ProbabilityMaps, pixels: &[usize], threshold: f32) -> b
 }
 
 /// Sets every channel to 0 on map pixels whose centre falls where the field hides the scalp, so
-/// device overlays (text bars, scale bars, captions, blank rows) can never become hairs;
-/// circles (measurement rings, bubble rims), painted over before segmentation, hide nothing.
+/// device overlays (text bars, blank rows, a round field's surround) can never become hairs;
+/// circles and graphic strokes (captions, scale bars), painted over before segmentation, hide
+/// nothing.
 /// Returns those map pixels (row-major, `true` = off the field): the tracer treats them as
 /// hiding whatever hair passes under them.
 pub fn mask_outside_field(maps: &mut ProbabilityMaps, field: &FieldMask) -> Vec<bool> {

@@ -12,6 +12,7 @@ pub(crate) use assess::CLIPPED_WHITE_LUMA;
 mod bands;
 mod circles;
 mod graphics;
+mod paint;
 pub(crate) mod raster;
 mod surround;
 
@@ -90,7 +91,8 @@ pub struct FieldMask {
     #[serde(skip)]
     rings: Vec<circles::Ring>,
     /// `width × height` flags: pixels off the field that [`FieldMask::photo_to_segment`] paints
-    /// over (the circles' lines with their margin), so they hide nothing.
+    /// over (the circles' lines and the graphic strokes, with their margin), so they hide
+    /// nothing.
     #[serde(skip)]
     painted: Vec<bool>,
 }
@@ -120,6 +122,16 @@ impl FieldMask {
             for i in ring.cleared(ring_clearance(ring), w, h) {
                 painted[i] = !scalp[i];
             }
+        }
+        let mut strokes = vec![false; w * h];
+        for &i in graphics.iter().flatten().flatten() {
+            strokes[i] = true;
+        }
+        for (i, on) in raster::dilate(&strokes, w, h, OVERLAY_MARGIN_PX)
+            .into_iter()
+            .enumerate()
+        {
+            painted[i] |= on && !scalp[i] && !fixed[i];
         }
         let mut overlays = regions;
         overlays.extend(
@@ -190,17 +202,30 @@ impl FieldMask {
         !(self.is_scalp(x, y) || painted)
     }
 
-    /// The photo to segment and measure: `rgb` with the circles' lines painted
-    /// over (see [`circles::Ring::paint_over`]), or `rgb` itself when there is none. Their
+    /// The photo to segment and measure: `rgb` with the circles' lines painted over along their
+    /// radius (see [`circles::Ring::paint_over`]) and the graphic strokes filled from the scalp
+    /// around them ([`paint::fill_from_sources`]), or `rgb` itself when there is none. Their
     /// pixels stay off the field; what crosses under them is continued, not cut.
     pub fn photo_to_segment<'a>(&self, rgb: &'a RgbImage) -> Cow<'a, RgbImage> {
-        if self.rings.is_empty() {
+        if !self.painted.contains(&true) {
             return Cow::Borrowed(rgb);
         }
         let mut photo = rgb.clone();
         for ring in &self.rings {
             ring.paint_over(&mut photo, ring_clearance(ring));
         }
+        let (w, h) = (self.width as usize, self.height as usize);
+        let mut on_strokes = vec![false; w * h];
+        for &i in self.graphics.iter().flatten().flatten() {
+            on_strokes[i] = true;
+        }
+        let targets: Vec<usize> = raster::dilate(&on_strokes, w, h, OVERLAY_MARGIN_PX)
+            .iter()
+            .enumerate()
+            .filter(|&(i, &on)| on && self.painted[i])
+            .map(|(i, _)| i)
+            .collect();
+        paint::fill_from_sources(&mut photo, &targets, &self.scalp);
         Cow::Owned(photo)
     }
 
@@ -420,6 +445,31 @@ mod tests {
         let field = detect_field(&img);
         assert!(!has(&field, OverlayKind::Circle), "{:?}", field.overlays);
         assert!(field.photo_to_segment(&img).as_ref() == &img);
+    }
+
+    #[test]
+    fn a_shaft_under_a_scale_bar_is_continued_in_the_photo_to_segment() {
+        let mut img = skin(240, 180);
+        for (x, y, p) in img.enumerate_pixels_mut() {
+            let across = x as f32 + 0.5 - 104.0;
+            if across.abs() < 4.0 && (10..170).contains(&y) {
+                let v = (12.0 + 2.0 * across * across) as u8;
+                p.0 = [v + 6, v + 2, v];
+            }
+        }
+        paint(&mut img, [250, 250, 250], |x, y| {
+            (40.0..200.0).contains(&x) && (90.0..93.0).contains(&y)
+        });
+        let field = detect_field(&img);
+        assert!(has(&field, OverlayKind::Graphic), "{:?}", field.overlays);
+        assert!(!field.is_scalp(104, 91) && !field.hides(104, 91) && field.is_scalp(104, 80));
+        assert!(!field.hides(60, 91), "the bar is painted over on the skin too");
+        let photo = field.photo_to_segment(&img);
+        // Darker than halfway between the shaft (12–44) and the skin (about 190).
+        assert!(photo.get_pixel(104, 91).0[0] < 100, "{:?}", photo.get_pixel(104, 91));
+        let skin_level = i32::from(img.get_pixel(60, 80).0[1]);
+        assert!((i32::from(photo.get_pixel(60, 91).0[1]) - skin_level).abs() < 20);
+        assert_eq!(photo.get_pixel(60, 80), img.get_pixel(60, 80));
     }
 
     #[test]
