@@ -14,6 +14,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::raster::colour_distance;
+use crate::probability_image::bilinear_taps;
 
 /// Least radius as a share of the smaller image side: devices draw measurement circles around a
 /// sizeable part of the field, and a ring this large is longer than any curl of one hair.
@@ -48,7 +49,7 @@ const MIN_RING_TOLERANCE: f64 = 20.0;
 const MAX_COLOURS: usize = 12;
 
 /// A circle in frame coordinates (px, pixel centres at +0.5).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct Circle {
     cx: f64,
     cy: f64,
@@ -127,10 +128,8 @@ impl Circle {
 /// A circle found in a photo: the circle its line follows and the line's pixels.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Ring {
-    /// Centre, frame coordinates (px, pixel centres at +0.5).
-    pub(crate) centre_px: [f64; 2],
-    /// Radius of the line (px).
-    pub(crate) radius_px: f64,
+    /// The circle the line follows (frame coordinates, px).
+    circle: Circle,
     /// Half-width of the band that holds the line (px).
     pub(crate) half_width_px: f64,
     /// The line's pixels (frame indices).
@@ -138,17 +137,9 @@ pub(crate) struct Ring {
 }
 
 impl Ring {
-    fn circle(&self) -> Circle {
-        Circle {
-            cx: self.centre_px[0],
-            cy: self.centre_px[1],
-            r: self.radius_px,
-        }
-    }
-
     /// Frame indices of the pixels within `clear` px of the line (see [`Ring::paint_over`]).
     pub(crate) fn cleared(&self, clear: f64, w: usize, h: usize) -> Vec<usize> {
-        annulus(&self.circle(), clear, w, h).collect()
+        annulus(&self.circle, clear, w, h).collect()
     }
 
     /// Paints over the line in `rgb`: every pixel within `clear` px of it takes the colour
@@ -159,7 +150,7 @@ impl Ring {
     pub(crate) fn paint_over(&self, rgb: &mut RgbImage, clear: f64) {
         let (w, h) = (rgb.width() as usize, rgb.height() as usize);
         let source = rgb.clone();
-        let circle = self.circle();
+        let circle = self.circle;
         let reach = clear + 1.0;
         for i in annulus(&circle, clear, w, h) {
             let p = point(i, w);
@@ -168,7 +159,11 @@ impl Ring {
             let u = [dx / d, dy / d];
             let at = |radius: f64| {
                 let q = [circle.cx + radius * u[0], circle.cy + radius * u[1]];
-                bilinear(&source, q[0] - 0.5, q[1] - 0.5)
+                // between the outermost pixel centres: no extension beyond them
+                let inside = (0.5..=w as f64 - 0.5).contains(&q[0]) && (0.5..=h as f64 - 0.5).contains(&q[1]);
+                let taps = bilinear_taps(q[0], q[1], w, h).filter(|_| inside)?;
+                let raw = source.as_raw();
+                Some([0, 1, 2].map(|c| taps.iter().map(|&(j, wt)| wt * f64::from(raw[j * 3 + c])).sum::<f64>()))
             };
             let (inner, outer) = (at(circle.r - reach), at(circle.r + reach));
             let t = ((d - circle.r + reach) / (2.0 * reach)).clamp(0.0, 1.0);
@@ -181,21 +176,6 @@ impl Ring {
             rgb.put_pixel(x, y, image::Rgb(colour.map(|v| v.round().clamp(0.0, 255.0) as u8)));
         }
     }
-}
-
-/// Bilinear sample of `rgb` at (x, y) in pixel-index coordinates, or `None` outside the frame.
-fn bilinear(rgb: &RgbImage, x: f64, y: f64) -> Option<[f64; 3]> {
-    let (w, h) = (rgb.width() as f64, rgb.height() as f64);
-    if !(x >= 0.0 && y >= 0.0 && x <= w - 1.0 && y <= h - 1.0) {
-        return None;
-    }
-    let (x0, y0) = (x.floor(), y.floor());
-    let (fx, fy) = (x - x0, y - y0);
-    let (x0, y0) = (x0 as u32, y0 as u32);
-    let (x1, y1) = ((x0 + 1).min(rgb.width() - 1), (y0 + 1).min(rgb.height() - 1));
-    let px = |x: u32, y: u32| rgb.get_pixel(x, y).0.map(f64::from);
-    let (a, b, c, d) = (px(x0, y0), px(x1, y0), px(x0, y1), px(x1, y1));
-    Some([0, 1, 2].map(|k| (a[k] * (1.0 - fx) + b[k] * fx) * (1.0 - fy) + (c[k] * (1.0 - fx) + d[k] * fx) * fy))
 }
 
 /// Centre of frame pixel `i` (frame width `w`).
@@ -329,10 +309,10 @@ fn ring_pixels(
     (enough && thin && stands_out).then_some(ring)
 }
 
-/// Finds circles (measurement rings, bubble rims) among the high-contrast `stroke` pixels of the candidate `colours`
-/// (within `tolerance` grey levels of a colour, not already set in `mask`), marks them in `mask`
-/// and returns the rings. JPEG breaks a thin ring into many pieces, so
-/// the circle is sought through all of a colour's stroke pixels at once, up to
+/// Finds circles (measurement rings, bubble rims) among the high-contrast `stroke` pixels
+/// (none already set in `mask`) of the candidate `colours` (within `tolerance` grey levels of
+/// a colour), marks them in `mask` and returns the rings. JPEG breaks a thin ring into many
+/// pieces, so the circle is sought through all of a colour's stroke pixels at once, up to
 /// [`MAX_RINGS_PER_COLOUR`] concentric rings per colour.
 pub(crate) fn detect_circles(
     rgb: &RgbImage,
@@ -350,7 +330,7 @@ pub(crate) fn detect_circles(
     let before = mask.to_vec();
     let tolerance = tolerance.max(MIN_RING_TOLERANCE);
     let colour_at = |i: usize| -> [u8; 3] { rgb.as_raw()[i * 3..i * 3 + 3].try_into().unwrap_or([0; 3]) };
-    let strokes: Vec<usize> = (0..stroke.len()).filter(|&i| stroke[i] && !mask[i]).collect();
+    let strokes: Vec<usize> = (0..stroke.len()).filter(|&i| stroke[i]).collect();
     let mut found: Vec<(Circle, Vec<usize>)> = Vec::new();
     for &colour in colours.iter().take(MAX_COLOURS) {
         let matches = |i: usize| colour_distance(colour_at(i), colour) as f64 <= tolerance;
@@ -381,8 +361,7 @@ pub(crate) fn detect_circles(
     found
         .into_iter()
         .map(|(circle, pixels)| Ring {
-            centre_px: [circle.cx, circle.cy],
-            radius_px: circle.r,
+            circle,
             half_width_px: band,
             pixels,
         })

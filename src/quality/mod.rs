@@ -95,6 +95,10 @@ pub struct FieldMask {
     /// nothing.
     #[serde(skip)]
     painted: Vec<bool>,
+    /// The painted pixels within the overlay margin of a graphic stroke (frame indices), filled
+    /// from the scalp.
+    #[serde(skip)]
+    filled: Vec<usize>,
 }
 
 impl FieldMask {
@@ -127,12 +131,12 @@ impl FieldMask {
         for &i in graphics.iter().flatten().flatten() {
             strokes[i] = true;
         }
-        for (i, on) in raster::dilate(&strokes, w, h, OVERLAY_MARGIN_PX)
-            .into_iter()
-            .enumerate()
-        {
-            painted[i] |= on && !scalp[i] && !fixed[i];
+        let near_strokes = raster::dilate(&strokes, w, h, OVERLAY_MARGIN_PX);
+        for (i, &near) in near_strokes.iter().enumerate() {
+            painted[i] |= near && !scalp[i] && !fixed[i];
         }
+        // Near a stroke, a circle's painted line is filled again, after its own painting.
+        let filled: Vec<usize> = (0..w * h).filter(|&i| near_strokes[i] && painted[i]).collect();
         let mut overlays = regions;
         overlays.extend(
             graphics
@@ -149,6 +153,7 @@ impl FieldMask {
             graphics,
             rings,
             painted,
+            filled,
         }
     }
 
@@ -214,18 +219,7 @@ impl FieldMask {
         for ring in &self.rings {
             ring.paint_over(&mut photo, ring_clearance(ring));
         }
-        let (w, h) = (self.width as usize, self.height as usize);
-        let mut on_strokes = vec![false; w * h];
-        for &i in self.graphics.iter().flatten().flatten() {
-            on_strokes[i] = true;
-        }
-        let targets: Vec<usize> = raster::dilate(&on_strokes, w, h, OVERLAY_MARGIN_PX)
-            .iter()
-            .enumerate()
-            .filter(|&(i, &on)| on && self.painted[i])
-            .map(|(i, _)| i)
-            .collect();
-        paint::fill_from_sources(&mut photo, &targets, &self.scalp);
+        paint::fill_from_sources(&mut photo, &self.filled, &self.scalp);
         Cow::Owned(photo)
     }
 
