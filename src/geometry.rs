@@ -67,6 +67,86 @@ pub fn distance_to_polyline(p: [f64; 2], line: &[[f64; 2]]) -> f64 {
     }
 }
 
+/// A circle in continuous pixel coordinates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Circle {
+    /// Centre, x (px).
+    pub cx: f64,
+    /// Centre, y (px).
+    pub cy: f64,
+    /// Radius (px).
+    pub r: f64,
+}
+
+impl Circle {
+    /// The circle through three points, or `None` when they are (nearly) collinear.
+    pub fn through(a: [f64; 2], b: [f64; 2], c: [f64; 2]) -> Option<Self> {
+        let d = 2.0 * (a[0] * (b[1] - c[1]) + b[0] * (c[1] - a[1]) + c[0] * (a[1] - b[1]));
+        if d.abs() < 1e-6 {
+            return None;
+        }
+        let sq = |p: [f64; 2]| p[0] * p[0] + p[1] * p[1];
+        let cx = (sq(a) * (b[1] - c[1]) + sq(b) * (c[1] - a[1]) + sq(c) * (a[1] - b[1])) / d;
+        let cy = (sq(a) * (c[0] - b[0]) + sq(b) * (a[0] - c[0]) + sq(c) * (b[0] - a[0])) / d;
+        Some(Self {
+            cx,
+            cy,
+            r: (a[0] - cx).hypot(a[1] - cy),
+        })
+    }
+
+    /// Least-squares (Kåsa) circle through `points`; `None` for fewer than three or a
+    /// degenerate set.
+    pub fn fit(points: &[[f64; 2]]) -> Option<Self> {
+        if points.len() < 3 {
+            return None;
+        }
+        let n = points.len() as f64;
+        let (mx, my) = points
+            .iter()
+            .fold((0.0, 0.0), |(sx, sy), p| (sx + p[0] / n, sy + p[1] / n));
+        let (mut suu, mut svv, mut suv, mut suuu, mut svvv, mut suvv, mut svuu) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+        for p in points {
+            let (u, v) = (p[0] - mx, p[1] - my);
+            suu += u * u;
+            svv += v * v;
+            suv += u * v;
+            suuu += u * u * u;
+            svvv += v * v * v;
+            suvv += u * v * v;
+            svuu += v * u * u;
+        }
+        let det = suu * svv - suv * suv;
+        if det.abs() < 1e-9 {
+            return None;
+        }
+        let (bu, bv) = (0.5 * (suuu + suvv), 0.5 * (svvv + svuu));
+        let uc = (bu * svv - bv * suv) / det;
+        let vc = (bv * suu - bu * suv) / det;
+        Some(Self {
+            cx: mx + uc,
+            cy: my + vc,
+            r: (uc * uc + vc * vc + (suu + svv) / n).sqrt(),
+        })
+    }
+
+    /// Distance of `p` from the circle line.
+    pub fn offset(&self, p: [f64; 2]) -> f64 {
+        (((p[0] - self.cx).powi(2) + (p[1] - self.cy).powi(2)).sqrt() - self.r).abs()
+    }
+
+    /// Whether `other` is the same circle to within `band` px (centre and radius).
+    pub fn is_near(&self, other: &Self, band: f64) -> bool {
+        (self.cx - other.cx).hypot(self.cy - other.cy) <= band && (self.r - other.r).abs() <= band
+    }
+
+    /// Angle bin (whole degrees, 0–359) of `p` seen from the centre.
+    pub fn degree(&self, p: [f64; 2]) -> usize {
+        let a = (p[1] - self.cy).atan2(p[0] - self.cx).to_degrees();
+        (a.rem_euclid(360.0) as usize).min(359)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,7 @@ mod grid;
 mod kink;
 mod pairing;
 mod ridge;
+mod rings;
 mod skeleton;
 mod split;
 mod units;
@@ -292,6 +293,7 @@ pub fn trace_hairs(
                     .is_some_and(|map| map.mean_at_points(points, Some(&filled)) >= config.min_mean_probability)
         })
         .collect();
+    let traces = rings::drop_rings(traces, width, height);
     let unit_radius_px = config.follicular_unit_radius_um / um_per_px;
     Ok(units::build_hairs(&traces, &mask, &radius_px, unit_radius_px))
 }
