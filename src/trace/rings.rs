@@ -1,8 +1,9 @@
 //! Rings traced as hair. A measurement circle or an air bubble's rim that the field detection
 //! missed (a colour it does not test, a bright rim wider than a drawn line) is segmented as
-//! hair and traced in pieces that all lie on one circle. A hair bends, but separate traces
-//! lying on one circle and going round most of what the frame shows of it are a ring, not
-//! hairs: they are dropped before hairs are counted.
+//! hair and traced in pieces, each on a circle round one centre (a bubble's along its dark
+//! inner edge and along the outer edge of its bright ring). A hair bends, but separate traces
+//! going round one centre, together round most of what the frame shows of their circle, are
+//! a ring, not hairs: they are dropped before hairs are counted.
 
 use crate::geometry::Circle;
 
@@ -23,6 +24,10 @@ const TOLERANCE_PX: (f64, f64) = (2.0, 6.0);
 /// Least degrees of a circle one trace must run along to be part of a ring: a short piece
 /// lies on any circle through it.
 const MIN_PIECE_DEGREES: usize = 15;
+/// Largest shift of a trace's own centre from a ring's, as a share of the ring's radius.
+const CONCENTRIC_SHIFT: f64 = 0.1;
+/// Largest ratio between the radii of two traces of one ring.
+const MAX_RADIUS_RATIO: f64 = 1.33;
 /// Least degrees of a circle its traces must go round together.
 const MIN_DEGREES: usize = 120;
 /// Least share of the circle's degrees inside the frame that its traces go round: a whole
@@ -36,29 +41,28 @@ const SINGLE_TRACE_DEGREES: usize = 270;
 /// `width × height` frame.
 pub(super) fn drop_rings(traces: Vec<Trace>, width: usize, height: usize) -> Vec<Trace> {
     let lines: Vec<&[[f64; 2]]> = traces.iter().map(|t| t.0.as_slice()).collect();
+    let own: Vec<Option<Circle>> = lines.iter().map(|l| ring_candidate(l, width, height)).collect();
     let mut in_ring = vec![false; lines.len()];
-    for line in &lines {
-        let Some(own) = ring_candidate(line, width, height) else {
-            continue;
-        };
-        let tol = tolerance(&own);
-        let on: Vec<usize> = (0..lines.len())
-            .filter(|&j| lies_on(lines[j], &own, tol) && degrees_along(lines[j], &own, tol) >= MIN_PIECE_DEGREES)
+    for centre in own.iter().flatten() {
+        let members: Vec<usize> = (0..lines.len())
+            .filter(|&j| {
+                own[j]
+                    .is_some_and(|c| concentric(centre, &c) && degrees_along(lines[j], &c, centre) >= MIN_PIECE_DEGREES)
+            })
             .collect();
-        let points: Vec<[f64; 2]> = on.iter().flat_map(|&j| lines[j].iter().copied()).collect();
-        let circle = Circle::fit(&points).unwrap_or(own);
-        let tol = tolerance(&circle);
         let mut bins = [false; 360];
-        for &j in &on {
-            mark_degrees(&mut bins, lines[j], &circle, tol);
+        for &j in &members {
+            if let Some(c) = own[j] {
+                mark_degrees(&mut bins, lines[j], &c, centre);
+            }
         }
         let covered = count(&bins);
-        let visible = visible_degrees(&circle, width, height);
+        let visible = visible_degrees(centre, width, height);
         let is_ring = covered >= MIN_DEGREES
             && covered as f64 >= MIN_VISIBLE_SHARE * visible as f64
-            && (on.len() >= 2 || covered >= SINGLE_TRACE_DEGREES);
+            && (members.len() >= 2 || covered >= SINGLE_TRACE_DEGREES);
         if is_ring {
-            for j in on {
+            for j in members {
                 in_ring[j] = true;
             }
         }
@@ -68,6 +72,15 @@ pub(super) fn drop_rings(traces: Vec<Trace>, width: usize, height: usize) -> Vec
         .zip(in_ring)
         .filter_map(|(t, ring)| (!ring).then_some(t))
         .collect()
+}
+
+/// Whether `other` goes round the centre of `circle` at about its radius: a bubble's rim is
+/// traced along its dark inner edge and along the outer edge of its bright ring.
+fn concentric(circle: &Circle, other: &Circle) -> bool {
+    let apart = (circle.cx - other.cx).hypot(circle.cy - other.cy);
+    let ratio = other.r / circle.r;
+    apart <= (CONCENTRIC_SHIFT * circle.r).max(TOLERANCE_PX.1)
+        && (1.0 / MAX_RADIUS_RATIO..=MAX_RADIUS_RATIO).contains(&ratio)
 }
 
 /// The circle fitted to `line` when the line lies on it and it could be a ring in the frame.
@@ -91,14 +104,15 @@ fn lies_on(line: &[[f64; 2]], circle: &Circle, tol: f64) -> bool {
     !line.is_empty() && on as f64 >= ON_CIRCLE_SHARE * line.len() as f64
 }
 
-/// Marks in `bins` the degrees of `circle` that `line` runs along: between consecutive points
-/// both within `tol` of it (the shorter way round).
-fn mark_degrees(bins: &mut [bool; 360], line: &[[f64; 2]], circle: &Circle, tol: f64) {
+/// Marks in `bins` the degrees round `centre`'s centre that `line` runs along `circle`:
+/// between consecutive points both within the tolerance of `circle` (the shorter way round).
+fn mark_degrees(bins: &mut [bool; 360], line: &[[f64; 2]], circle: &Circle, centre: &Circle) {
+    let tol = tolerance(circle);
     for pair in line.windows(2) {
         if circle.offset(pair[0]) > tol || circle.offset(pair[1]) > tol {
             continue;
         }
-        let (a, b) = (circle.degree(pair[0]) as i64, circle.degree(pair[1]) as i64);
+        let (a, b) = (centre.degree(pair[0]) as i64, centre.degree(pair[1]) as i64);
         let step = (b - a).rem_euclid(360);
         let (from, span) = if step <= 180 { (a, step) } else { (b, 360 - step) };
         for d in 0..=span {
@@ -107,10 +121,10 @@ fn mark_degrees(bins: &mut [bool; 360], line: &[[f64; 2]], circle: &Circle, tol:
     }
 }
 
-/// Degrees of `circle` that `line` runs along (see [`mark_degrees`]).
-fn degrees_along(line: &[[f64; 2]], circle: &Circle, tol: f64) -> usize {
+/// Degrees round `centre`'s centre that `line` runs along `circle` (see [`mark_degrees`]).
+fn degrees_along(line: &[[f64; 2]], circle: &Circle, centre: &Circle) -> usize {
     let mut bins = [false; 360];
-    mark_degrees(&mut bins, line, circle, tol);
+    mark_degrees(&mut bins, line, circle, centre);
     count(&bins)
 }
 
@@ -186,6 +200,21 @@ mod tests {
             drop_rings(vec![trace(arc(100.0, 100.0, 40.0, 0, 200))], 300, 200).len(),
             1
         );
+    }
+
+    #[test]
+    fn a_bubble_traced_along_its_inner_edge_and_its_outer_ring_is_one_ring() {
+        let traces = vec![
+            trace(arc(150.0, 100.0, 40.0, 0, 110)),
+            trace(arc(150.0, 100.0, 47.0, 140, 280)),
+        ];
+        assert!(drop_rings(traces, 300, 200).is_empty());
+        // two hairs curving the same way side by side go round no more than one of them
+        let side_by_side = vec![
+            trace(arc(150.0, 100.0, 40.0, 0, 110)),
+            trace(arc(150.0, 100.0, 47.0, 0, 110)),
+        ];
+        assert_eq!(drop_rings(side_by_side, 300, 200).len(), 2);
     }
 
     #[test]
