@@ -24,12 +24,12 @@ const TOLERANCE_PX: (f64, f64) = (2.0, 6.0);
 /// Least degrees of a circle one trace must run along to be part of a ring: a short piece
 /// lies on any circle through it.
 const MIN_PIECE_DEGREES: usize = 15;
-/// Largest shift of a trace's own centre from a ring's, as a share of the ring's radius.
-const CONCENTRIC_SHIFT: f64 = 0.1;
 /// Largest ratio between the radii of two traces of one ring.
 const MAX_RADIUS_RATIO: f64 = 1.33;
-/// Least degrees of a circle its traces must go round together.
-const MIN_DEGREES: usize = 120;
+/// Least degrees round the centre its traces must cover together: half the circle, so that a
+/// faint arc and a hair's end both curving round one point near the frame's corner do not
+/// make a ring (a ring the frame shows less than half of is left to the count).
+const MIN_DEGREES: usize = 180;
 /// Least share of the circle's degrees inside the frame that its traces go round: a whole
 /// circle in the frame must be traced round 216°, more than a hair bends on one radius.
 const MIN_VISIBLE_SHARE: f64 = 0.6;
@@ -41,23 +41,19 @@ const SINGLE_TRACE_DEGREES: usize = 270;
 /// `width × height` frame.
 pub(super) fn drop_rings(traces: Vec<Trace>, width: usize, height: usize) -> Vec<Trace> {
     let lines: Vec<&[[f64; 2]]> = traces.iter().map(|t| t.0.as_slice()).collect();
-    let own: Vec<Option<Circle>> = lines.iter().map(|l| ring_candidate(l, width, height)).collect();
     let mut in_ring = vec![false; lines.len()];
-    for centre in own.iter().flatten() {
-        let members: Vec<usize> = (0..lines.len())
-            .filter(|&j| {
-                own[j]
-                    .is_some_and(|c| concentric(centre, &c) && degrees_along(lines[j], &c, centre) >= MIN_PIECE_DEGREES)
-            })
-            .collect();
+    for centre in lines.iter().filter_map(|l| ring_candidate(l, width, height)) {
+        // each trace's circle round this centre, where it goes round it
+        let round: Vec<Option<Circle>> = lines.iter().map(|l| round_centre(l, &centre)).collect();
+        let members: Vec<usize> = (0..lines.len()).filter(|&j| round[j].is_some()).collect();
         let mut bins = [false; 360];
         for &j in &members {
-            if let Some(c) = own[j] {
-                mark_degrees(&mut bins, lines[j], &c, centre);
+            if let Some(c) = round[j] {
+                mark_degrees(&mut bins, lines[j], &c, &centre);
             }
         }
         let covered = count(&bins);
-        let visible = visible_degrees(centre, width, height);
+        let visible = visible_degrees(&centre, width, height);
         let is_ring = covered >= MIN_DEGREES
             && covered as f64 >= MIN_VISIBLE_SHARE * visible as f64
             && (members.len() >= 2 || covered >= SINGLE_TRACE_DEGREES);
@@ -74,13 +70,32 @@ pub(super) fn drop_rings(traces: Vec<Trace>, width: usize, height: usize) -> Vec
         .collect()
 }
 
-/// Whether `other` goes round the centre of `circle` at about its radius: a bubble's rim is
-/// traced along its dark inner edge and along the outer edge of its bright ring.
-fn concentric(circle: &Circle, other: &Circle) -> bool {
-    let apart = (circle.cx - other.cx).hypot(circle.cy - other.cy);
-    let ratio = other.r / circle.r;
-    apart <= (CONCENTRIC_SHIFT * circle.r).max(TOLERANCE_PX.1)
-        && (1.0 / MAX_RADIUS_RATIO..=MAX_RADIUS_RATIO).contains(&ratio)
+/// The circle round `centre`'s centre that `line` runs along, when it does: at its median
+/// distance from the centre, within a factor [`MAX_RADIUS_RATIO`] of `centre`'s radius (a
+/// bubble's rim is traced along its dark inner edge and along the outer edge of its bright
+/// ring), with [`ON_CIRCLE_SHARE`] of its points on it, along at least [`MIN_PIECE_DEGREES`].
+/// A short arc's own fitted centre is too loose to compare; its distance from a given centre
+/// is not.
+fn round_centre(line: &[[f64; 2]], centre: &Circle) -> Option<Circle> {
+    let mut distances: Vec<f64> = line
+        .iter()
+        .map(|p| (p[0] - centre.cx).hypot(p[1] - centre.cy))
+        .collect();
+    if distances.is_empty() {
+        return None;
+    }
+    let mid = distances.len() / 2;
+    let r = *distances.select_nth_unstable_by(mid, f64::total_cmp).1;
+    let circle = Circle {
+        cx: centre.cx,
+        cy: centre.cy,
+        r,
+    };
+    let ratio = r / centre.r;
+    let goes_round = (1.0 / MAX_RADIUS_RATIO..=MAX_RADIUS_RATIO).contains(&ratio)
+        && lies_on(line, &circle, tolerance(&circle))
+        && degrees_along(line, &circle, centre) >= MIN_PIECE_DEGREES;
+    goes_round.then_some(circle)
 }
 
 /// The circle fitted to `line` when the line lies on it and it could be a ring in the frame.
@@ -219,10 +234,11 @@ mod tests {
 
     #[test]
     fn a_ring_cut_by_the_frame_counts_what_the_frame_shows() {
-        // centre near the top edge: only the lower half is in the frame, traced in two pieces
+        // centre 20 px below the top edge: the frame shows about 227° of it, traced in two
+        // pieces round 210°
         let traces = vec![
-            trace(arc(100.0, 5.0, 50.0, 5, 85)),
-            trace(arc(100.0, 5.0, 50.0, 95, 175)),
+            trace(arc(100.0, 20.0, 50.0, -20, 85)),
+            trace(arc(100.0, 20.0, 50.0, 95, 200)),
         ];
         assert!(drop_rings(traces, 300, 200).is_empty());
     }
