@@ -145,6 +145,12 @@ impl Circle {
         let a = (p[1] - self.cy).atan2(p[0] - self.cx).to_degrees();
         (a.rem_euclid(360.0) as usize).min(359)
     }
+
+    /// The point of the circle in the middle of angle bin `degree` (see [`Circle::degree`]).
+    pub fn point_in_degree(&self, degree: usize) -> [f64; 2] {
+        let a = (degree as f64 + 0.5).to_radians();
+        [self.cx + self.r * a.cos(), self.cy + self.r * a.sin()]
+    }
 }
 
 #[cfg(test)]

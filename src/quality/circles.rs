@@ -221,8 +221,7 @@ fn ring_pixels(
     }
     let visible: Vec<usize> = (0..360)
         .filter(|&d| {
-            let a = (d as f64 + 0.5).to_radians();
-            let (x, y) = (circle.cx + circle.r * a.cos(), circle.cy + circle.r * a.sin());
+            let [x, y] = circle.point_in_degree(d);
             x >= 0.0 && y >= 0.0 && (x as usize) < w && (y as usize) < h && !masked[y as usize * w + x as usize]
         })
         .collect();

@@ -43,14 +43,15 @@ pub(super) fn drop_rings(traces: Vec<Trace>, width: usize, height: usize) -> Vec
     let lines: Vec<&[[f64; 2]]> = traces.iter().map(|t| t.0.as_slice()).collect();
     let mut in_ring = vec![false; lines.len()];
     for centre in lines.iter().filter_map(|l| ring_candidate(l, width, height)) {
-        // each trace's circle round this centre, where it goes round it
-        let round: Vec<Option<Circle>> = lines.iter().map(|l| round_centre(l, &centre)).collect();
-        let members: Vec<usize> = (0..lines.len()).filter(|&j| round[j].is_some()).collect();
+        // the traces going round this centre, each with its circle round it
+        let members: Vec<(usize, Circle)> = lines
+            .iter()
+            .enumerate()
+            .filter_map(|(j, l)| round_centre(l, &centre).map(|c| (j, c)))
+            .collect();
         let mut bins = [false; 360];
-        for &j in &members {
-            if let Some(c) = round[j] {
-                mark_degrees(&mut bins, lines[j], &c, &centre);
-            }
+        for &(j, circle) in &members {
+            mark_degrees(&mut bins, lines[j], &circle);
         }
         let covered = count(&bins);
         let visible = visible_degrees(&centre, width, height);
@@ -58,7 +59,7 @@ pub(super) fn drop_rings(traces: Vec<Trace>, width: usize, height: usize) -> Vec
             && covered as f64 >= MIN_VISIBLE_SHARE * visible as f64
             && (members.len() >= 2 || covered >= SINGLE_TRACE_DEGREES);
         if is_ring {
-            for j in members {
+            for (j, _) in members {
                 in_ring[j] = true;
             }
         }
@@ -94,7 +95,7 @@ fn round_centre(line: &[[f64; 2]], centre: &Circle) -> Option<Circle> {
     let ratio = r / centre.r;
     let goes_round = (1.0 / MAX_RADIUS_RATIO..=MAX_RADIUS_RATIO).contains(&ratio)
         && lies_on(line, &circle, tolerance(&circle))
-        && degrees_along(line, &circle, centre) >= MIN_PIECE_DEGREES;
+        && degrees_along(line, &circle) >= MIN_PIECE_DEGREES;
     goes_round.then_some(circle)
 }
 
@@ -119,15 +120,15 @@ fn lies_on(line: &[[f64; 2]], circle: &Circle, tol: f64) -> bool {
     !line.is_empty() && on as f64 >= ON_CIRCLE_SHARE * line.len() as f64
 }
 
-/// Marks in `bins` the degrees round `centre`'s centre that `line` runs along `circle`:
-/// between consecutive points both within the tolerance of `circle` (the shorter way round).
-fn mark_degrees(bins: &mut [bool; 360], line: &[[f64; 2]], circle: &Circle, centre: &Circle) {
+/// Marks in `bins` the degrees of `circle` that `line` runs along: between consecutive points
+/// both within its tolerance (the shorter way round).
+fn mark_degrees(bins: &mut [bool; 360], line: &[[f64; 2]], circle: &Circle) {
     let tol = tolerance(circle);
     for pair in line.windows(2) {
         if circle.offset(pair[0]) > tol || circle.offset(pair[1]) > tol {
             continue;
         }
-        let (a, b) = (centre.degree(pair[0]) as i64, centre.degree(pair[1]) as i64);
+        let (a, b) = (circle.degree(pair[0]) as i64, circle.degree(pair[1]) as i64);
         let step = (b - a).rem_euclid(360);
         let (from, span) = if step <= 180 { (a, step) } else { (b, 360 - step) };
         for d in 0..=span {
@@ -136,10 +137,10 @@ fn mark_degrees(bins: &mut [bool; 360], line: &[[f64; 2]], circle: &Circle, cent
     }
 }
 
-/// Degrees round `centre`'s centre that `line` runs along `circle` (see [`mark_degrees`]).
-fn degrees_along(line: &[[f64; 2]], circle: &Circle, centre: &Circle) -> usize {
+/// Degrees of `circle` that `line` runs along (see [`mark_degrees`]).
+fn degrees_along(line: &[[f64; 2]], circle: &Circle) -> usize {
     let mut bins = [false; 360];
-    mark_degrees(&mut bins, line, circle, centre);
+    mark_degrees(&mut bins, line, circle);
     count(&bins)
 }
 
@@ -151,8 +152,7 @@ fn count(bins: &[bool; 360]) -> usize {
 fn visible_degrees(circle: &Circle, width: usize, height: usize) -> usize {
     (0..360)
         .filter(|&d| {
-            let a = (f64::from(d) + 0.5).to_radians();
-            let (x, y) = (circle.cx + circle.r * a.cos(), circle.cy + circle.r * a.sin());
+            let [x, y] = circle.point_in_degree(d);
             (0.0..width as f64).contains(&x) && (0.0..height as f64).contains(&y)
         })
         .count()
