@@ -6,7 +6,8 @@ measured along its *true* centreline, at stations 1 px apart away from its tips 
 - coverage: the model's `coverage` channel integrated across the shaft (the contiguous run
   above 2 % of the peak next to the centreline);
 - photo edges: the distance between the outermost colour-gradient peaks that reach half their
-  side's largest, within the coverage's half-width + 2 px, sampled every 0.5 px;
+  side's largest, within the coverage's half-width + 2 px (of the photo, or of the model's
+  5 µm map where those are wider), sampled every 0.5 px;
 
 and prints, per true-width bin and hair colour, the median error and MAE (µm) of the per-hair
 medians of each and of their mean. The maps come from `tricho segment` at each phantom's own
@@ -34,6 +35,7 @@ from scipy.ndimage import map_coordinates
 PROFILE_STEP_PX = 0.25
 EDGE_STEP_PX = 0.5
 EDGE_MARGIN_PX = 2.0
+MODEL_UM_PER_PX = 5.0
 PEAK_FRACTION = 0.5
 BINS_UM = [0, 15, 20, 30, 45, 60, 80, 100, 200]
 
@@ -72,8 +74,8 @@ def outer_peak(g, indices):
     return None
 
 
-def edge_width(rgb, centre, normal, half):
-    reach = half + EDGE_MARGIN_PX
+def edge_width(rgb, centre, normal, half, um_per_px):
+    reach = half + EDGE_MARGIN_PX * max(1.0, MODEL_UM_PER_PX / um_per_px)
     n = int(np.ceil(reach / EDGE_STEP_PX)) + 1
     d = np.arange(-n, n + 1) * EDGE_STEP_PX
     xs, ys = centre[0] + normal[0] * d, centre[1] + normal[1] * d
@@ -117,7 +119,7 @@ def hair_widths(hair, s, rgb, cov, labels):
         if w is None:
             continue
         by_coverage.append(w)
-        e = edge_width(rgb, centre, normal, w / 2)
+        e = edge_width(rgb, centre, normal, w / 2, s)
         if e is not None:
             by_edges.append(e)
     if len(by_coverage) < 3 or len(by_edges) < 3:

@@ -22,7 +22,9 @@ pub struct PhotoPixels<'a> {
 pub(crate) struct EdgeRule {
     /// Distance (photo px) between samples along the profile.
     pub step_px: f64,
-    /// The profile reaches this far (photo px) beyond the coverage's half-width on each side.
+    /// The profile reaches this many pixels beyond the coverage's half-width on each side:
+    /// pixels of the photo, or of the map where those are wider (a photo finer than the
+    /// model's scale), since the coverage's edge is only as exact as the map's pixels.
     pub margin_px: f64,
     /// On each side the edge is the outermost local maximum of the colour gradient that
     /// reaches this fraction of the side's largest gradient.
@@ -66,7 +68,7 @@ pub(crate) fn edge_width_across(
     rule: &EdgeRule,
 ) -> Option<f64> {
     let scale = photo.input_px_per_map_px;
-    let reach = half_width_map_px * scale + rule.margin_px;
+    let reach = half_width_map_px * scale + rule.margin_px * scale.max(1.0);
     if !(reach.is_finite() && rule.step_px > 0.0 && scale > 0.0) {
         return None;
     }
@@ -157,6 +159,17 @@ mod tests {
         let photo = PhotoPixels::new(&rgb, 1.0);
         let width = edge_width_across(&photo, [18.0, 6.0], [-1.0, 0.0], 3.5, &RULE).unwrap();
         assert!((width - 6.75).abs() < 0.2, "{width}");
+    }
+
+    #[test]
+    fn on_a_photo_finer_than_the_map_the_edge_search_reaches_two_map_pixels_out() {
+        // Two photo px per map px; the bar spans photo 10–26 (8 map px) around map 9, but the
+        // coverage's half-width says 2.5 map px (5 photo px): its edges lie 3 photo px beyond
+        // that, outside two photo pixels of margin and inside two map pixels.
+        let rgb = bar_photo(40, 10.0, 26.0);
+        let photo = PhotoPixels::new(&rgb, 2.0);
+        let width = edge_width_across(&photo, [9.0, 3.0], [1.0, 0.0], 2.5, &RULE).unwrap();
+        assert!((width - 8.0).abs() < 0.15, "{width}");
     }
 
     #[test]

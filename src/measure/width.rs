@@ -89,9 +89,14 @@ pub struct WidthConfig {
     /// station-to-station spread of the median over all of them, and a long hair costs no
     /// more than a short one.
     pub edge_max_stations: usize,
-    /// How far (photo px) beyond the coverage's half-width the edge search looks on each
-    /// side. Default 2 px: a blurred edge's steepest point lies within a pixel or two of
-    /// where the model puts it.
+    /// How far beyond the coverage's half-width the edge search looks on each side, in pixels
+    /// of the photo or, where those are wider (a photo finer than the model's scale), of the
+    /// map. Default 2 px: a blurred edge's steepest point lies within a pixel or two of where
+    /// the model puts it, and the model puts it to within its own pixels. In photo pixels
+    /// alone, the same scalp photographed at twice the pixel density (phantoms upscaled 2×,
+    /// `scripts/rescale_phantoms.py`) measured a median 0.8 µm narrower, 5.3 µm at the 90th
+    /// percentile of phantoms; in map pixels there, +0.2 and 3.1 µm, with native-scale results
+    /// unchanged (README, Accuracy).
     pub edge_margin_px: f64,
     /// An edge is the outermost local maximum of the colour gradient that reaches this
     /// fraction of the side's largest. Default 0.5: a shaft's edge is its side's strongest
