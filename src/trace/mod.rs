@@ -4,7 +4,8 @@
 //! hair (glossy highlights) are filled, the hair mask is thinned to a skeleton, the skeleton
 //! becomes a graph of line ends and junctions, spurs are pruned against the local hair radius,
 //! junctions that thinning split are merged, and at every junction the branches are paired by
-//! direction continuity so that crossing hairs pass straight through; a chain that turns back on
+//! direction continuity (and by where they leave it) so that crossing hairs pass straight
+//! through; a chain that turns back on
 //! itself (two hairs of one opening traced as a V) is cut at the turn. A hair crossing the whole
 //! field is one chain and counts once. Pieces of one hair that the segmentation broke apart
 //! (faint stretches, crossings) are joined where their ends face each other across a short gap,
