@@ -103,11 +103,20 @@ fn chord_turn(a: &Branch, b: &Branch) -> f64 {
 /// [`chord_turn`], and no pair turns more than `max_turn_rad`.
 fn pair_branches(branches: &[Branch], max_turn_rad: f64) -> Vec<Option<usize>> {
     let n = branches.len();
-    let allowed = |i: usize, j: usize| {
-        let (a, b) = (&branches[i], &branches[j]);
-        let turn = turning_angle(a.direction, b.direction);
-        (turn <= max_turn_rad).then(|| turn + CHORD_WEIGHT * chord_turn(a, b))
-    };
+    // Each pair's cost once, not once per state of the search below (2^n of them).
+    let costs: Vec<Vec<Option<f64>>> = branches
+        .iter()
+        .map(|a| {
+            branches
+                .iter()
+                .map(|b| {
+                    let turn = turning_angle(a.direction, b.direction);
+                    (turn <= max_turn_rad).then(|| turn + CHORD_WEIGHT * chord_turn(a, b))
+                })
+                .collect()
+        })
+        .collect();
+    let allowed = |i: usize, j: usize| costs[i][j];
     let mut partner = vec![None; n];
     if n > MAX_EXACT_BRANCHES {
         let mut pairs: Vec<(f64, usize, usize)> = (0..n)

@@ -94,7 +94,7 @@ fn round_centre(line: &[[f64; 2]], centre: &Circle) -> Option<Circle> {
     };
     let ratio = r / centre.r;
     let goes_round = (1.0 / MAX_RADIUS_RATIO..=MAX_RADIUS_RATIO).contains(&ratio)
-        && lies_on(line, &circle, tolerance(&circle))
+        && lies_on(line, &circle)
         && degrees_along(line, &circle) >= MIN_PIECE_DEGREES;
     goes_round.then_some(circle)
 }
@@ -106,7 +106,7 @@ fn ring_candidate(line: &[[f64; 2]], width: usize, height: usize) -> Option<Circ
     }
     let circle = Circle::fit(line)?;
     let plausible = circle.r >= MIN_RADIUS_PX && circle.r <= 0.5 * width.max(height) as f64;
-    (plausible && lies_on(line, &circle, tolerance(&circle))).then_some(circle)
+    (plausible && lies_on(line, &circle)).then_some(circle)
 }
 
 /// How far (px) from `circle` a point may lie and be on it.
@@ -114,8 +114,10 @@ fn tolerance(circle: &Circle) -> f64 {
     (TOLERANCE_FRACTION * circle.r).clamp(TOLERANCE_PX.0, TOLERANCE_PX.1)
 }
 
-/// Whether at least [`ON_CIRCLE_SHARE`] of `line`'s points lie within `tol` of `circle`.
-fn lies_on(line: &[[f64; 2]], circle: &Circle, tol: f64) -> bool {
+/// Whether at least [`ON_CIRCLE_SHARE`] of `line`'s points lie within its [`tolerance`] of
+/// `circle`.
+fn lies_on(line: &[[f64; 2]], circle: &Circle) -> bool {
+    let tol = tolerance(circle);
     let on = line.iter().filter(|p| circle.offset(**p) <= tol).count();
     !line.is_empty() && on as f64 >= ON_CIRCLE_SHARE * line.len() as f64
 }
